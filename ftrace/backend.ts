@@ -1,0 +1,217 @@
+// The ftrace backend: tracepoints enabled in a private tracefs instance, read
+// from its trace_pipe. (kprobe hooks for legacy kernels plug in here as more
+// hooks; they are not implemented yet and are reported as such.)
+import { existsSync, readFileSync } from 'node:fs'
+import type { Backend, BackendReport, HookTypeStatus, KindPlan, Run, RunRequest, StartContext } from '../lib/backend.js'
+import type { Event, EventKind } from '../lib/events.js'
+import { ToolError } from '../lib/errors.js'
+import { CAP, hasCapability } from '../lib/kernel/capabilities.js'
+import { userFacingStack } from '../lib/kernel/stack-frames.js'
+import { runTag } from '../lib/run-tag.js'
+import { parseFormat, type EventFormat } from './format.js'
+import type { TracepointHook } from './hooks/hook.js'
+import { tcpRetransmitSkb, tcpRetransmitSynack } from './hooks/tcp-retransmit.js'
+import { removeStaleInstances, TraceInstance } from './instance.js'
+import { TracePipeReader } from './pipe-reader.js'
+import { StackJoiner } from './stack-joiner.js'
+import { parseTraceLine } from './trace-line.js'
+import { ensureTracefs } from './tracefs.js'
+
+const TRACEPOINT_HOOKS: readonly TracepointHook[] = [tcpRetransmitSkb, tcpRetransmitSynack]
+
+const KPROBE_NEEDED: Partial<Record<EventKind, string>> = {
+  'tcp-loss-probe': 'a kprobe on tcp_send_loss_probe',
+}
+
+interface Probed {
+  tracefs: string
+  formats: Map<string, EventFormat>
+}
+
+export class FtraceBackend implements Backend {
+  readonly name = 'ftrace' as const
+  #probed: Probed | null = null
+
+  async probe(req: RunRequest): Promise<BackendReport> {
+    const report: BackendReport = {
+      backend: 'ftrace',
+      usable: false,
+      reason: null,
+      permissionDenied: false,
+      hookTypes: {
+        tracepoint: { usable: false, reason: null },
+        kprobe: { usable: false, reason: null },
+      },
+      kinds: [],
+    }
+    const unusable = (reason: string, permissionDenied: boolean): BackendReport => {
+      report.reason = reason
+      report.permissionDenied = permissionDenied
+      report.hookTypes.tracepoint = { usable: false, reason }
+      report.hookTypes.kprobe = { usable: false, reason }
+      report.kinds = req.kinds.map((k) => emptyPlan(k.kind, reason))
+      return report
+    }
+    if (!hasCapability(CAP.SYS_ADMIN)) {
+      return unusable('needs CAP_SYS_ADMIN (run as root) to use tracefs', true)
+    }
+    let tracefs: string
+    try {
+      tracefs = ensureTracefs()
+    } catch (err) {
+      if (err instanceof ToolError) return unusable(err.message, err.exitCode === 3)
+      throw err
+    }
+    const tracepoints: HookTypeStatus = existsSync(`${tracefs}/instances`)
+      ? { usable: true, reason: null }
+      : { usable: false, reason: `${tracefs}/instances missing (kernel too old for private instances)` }
+    const kprobes: HookTypeStatus = existsSync(`${tracefs}/kprobe_events`)
+      ? { usable: false, reason: 'kprobe hooks are not implemented in this version of the ftrace backend' }
+      : { usable: false, reason: `${tracefs}/kprobe_events missing (CONFIG_KPROBE_EVENTS off)` }
+    report.hookTypes = { tracepoint: tracepoints, kprobe: kprobes }
+
+    const formats = new Map<string, EventFormat>()
+    for (const { kind } of req.kinds) {
+      report.kinds.push(this.#planKind(kind, req, tracefs, tracepoints, kprobes, formats))
+    }
+    this.#probed = { tracefs, formats }
+    const required = req.kinds.filter((k) => k.required).map((k) => k.kind)
+    const missing = report.kinds.filter((p) => required.includes(p.kind) && !p.usable)
+    report.usable = tracepoints.usable && missing.length === 0
+    if (!report.usable) report.reason = missing.map((p) => `${p.kind}: ${p.reason}`).join('; ') || tracepoints.reason
+    return report
+  }
+
+  #planKind(
+    kind: EventKind,
+    req: RunRequest,
+    tracefs: string,
+    tracepoints: HookTypeStatus,
+    kprobes: HookTypeStatus,
+    formats: Map<string, EventFormat>,
+  ): KindPlan {
+    const hook = TRACEPOINT_HOOKS.find((h) => h.kind === kind)
+    const kprobeNeed = KPROBE_NEEDED[kind]
+    if (kprobeNeed) {
+      if (req.hookType === 'tracepoint') return emptyPlan(kind, `needs ${kprobeNeed}; --hook-type tracepoint excludes it`)
+      return emptyPlan(kind, `needs ${kprobeNeed}: ${kprobes.reason}`)
+    }
+    if (!hook) return emptyPlan(kind, 'not implemented in the ftrace backend yet')
+    if (req.hookType === 'kprobe') return emptyPlan(kind, `--hook-type kprobe: ${kprobes.reason}`)
+    if (!tracepoints.usable) return emptyPlan(kind, tracepoints.reason ?? 'tracepoints unusable')
+    const formatPath = `${tracefs}/events/${hook.system}/${hook.event}/format`
+    let format: EventFormat
+    try {
+      format = parseFormat(readFileSync(formatPath, 'utf8'), formatPath)
+    } catch (err) {
+      const why = existsSync(formatPath) ? (err as Error).message : `tracepoint ${hook.system}:${hook.event} not in this kernel`
+      return emptyPlan(kind, why)
+    }
+    formats.set(`${hook.system}:${hook.event}`, format)
+    const plan = hook.plan(format, req)
+    return { kind, hookType: 'tracepoint', hook: `tracepoint ${hook.system}:${hook.event}`, ...plan }
+  }
+
+  async start(req: RunRequest, report: BackendReport, ctx: StartContext): Promise<Run> {
+    const probed = this.#probed
+    if (!probed) throw new Error('ftrace backend started before probe')
+    const active = report.kinds.filter((k) => k.usable)
+    const hooks = TRACEPOINT_HOOKS.filter((h) => active.some((k) => k.kind === h.kind))
+
+    for (const name of removeStaleInstances(probed.tracefs)) {
+      ctx.notice(`removed tracefs instance ${name} of a run that no longer exists`)
+    }
+    const tag = runTag(req.tool)
+    const instance = new TraceInstance(probed.tracefs, tag.name)
+    const wantStack = req.fields.includes('stack')
+    let malformed = 0
+    let finalLost: number | null = null
+    let reader: TracePipeReader | null = null
+    let closed = false
+
+    const emit = (e: Event, frames: string[] | null) => {
+      if (frames) e.stack = userFacingStack(frames, req.stackDepth)
+      ctx.sink.event(e)
+    }
+    const joiner = new StackJoiner<Event>(emit)
+    const byEvent = new Map(hooks.map((h) => [h.event, h]))
+
+    const run: Run = {
+      stats: () => ({ lost: finalLost ?? instance.lostEvents(), unresolved: 0, malformed }),
+      close: () => {
+        if (closed) return
+        closed = true
+        try {
+          reader?.drainNow()
+          joiner.flushAll()
+          ctx.sink.batchEnd()
+          finalLost = instance.lostEvents()
+        } catch {
+          // closing must release the kernel objects whatever happened before
+        }
+        reader?.stop()
+        instance.remove()
+      },
+    }
+    try {
+      instance.create()
+      instance.write('trace_clock', 'mono')
+      instance.write('buffer_size_kb', String(req.bufferKb))
+      instance.setOption('irq-info', true)
+      instance.setOption('record-tgid', false)
+      instance.setOption('sym-offset', true)
+      instance.setOption('stacktrace', wantStack)
+      for (const hook of hooks) {
+        const format = probed.formats.get(`${hook.system}:${hook.event}`)
+        if (!format) throw new Error(`no format for ${hook.event}`)
+        instance.enableEvent(hook.system, hook.event, hook.kernelFilter(format, req))
+      }
+      instance.write('tracing_on', '1')
+      reader = new TracePipeReader(instance.path('trace_pipe'), {
+        lines: (lines) => {
+          for (const text of lines) {
+            const line = parseTraceLine(text)
+            if (line === null) {
+              if (text.trim() !== '') malformed++
+              continue
+            }
+            if (line.type === 'frame') {
+              if (wantStack) joiner.frame(line.frame)
+              continue
+            }
+            if (line.type === 'stack-start') {
+              if (wantStack) joiner.stackStart(line.cpu)
+              continue
+            }
+            if (wantStack) joiner.otherLine()
+            if (line.type === 'lost') continue // counted from per_cpu stats
+            const hook = byEvent.get(line.event)
+            const format = hook && probed.formats.get(`${hook.system}:${hook.event}`)
+            if (!hook || !format) {
+              malformed++
+              continue
+            }
+            const event = hook.decode(line, { format, req })
+            if (event === null) continue
+            if (wantStack) joiner.event(line.cpu, event)
+            else ctx.sink.event(event)
+          }
+        },
+        drained: () => {
+          if (wantStack) joiner.drained()
+          ctx.sink.batchEnd()
+        },
+        error: (err) => ctx.fail(err),
+      })
+      reader.start()
+    } catch (err) {
+      run.close()
+      throw err
+    }
+    return run
+  }
+}
+
+function emptyPlan(kind: EventKind, reason: string): KindPlan {
+  return { kind, usable: false, reason, hookType: null, hook: null, fields: [], filters: {}, cannotSee: [] }
+}

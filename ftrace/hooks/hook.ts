@@ -1,0 +1,23 @@
+// What the ftrace backend needs to know about one tracepoint hook: which event,
+// what it can fill and filter on this kernel (learned from its format file),
+// the kernel filter expression, and how to turn a trace line into an Event.
+import type { KindPlan, RunRequest } from '../../lib/backend.js'
+import type { Event, EventKind } from '../../lib/events.js'
+import type { EventFormat } from '../format.js'
+
+export interface DecodeContext {
+  format: EventFormat
+  req: RunRequest
+}
+
+export interface TracepointHook {
+  kind: EventKind
+  system: string
+  event: string
+  /** Fields, filter places, limits; `usable: false` with a reason when it cannot serve req. */
+  plan(format: EventFormat, req: RunRequest): Omit<KindPlan, 'kind' | 'hookType' | 'hook'>
+  /** The in-kernel filter expression for events/<sys>/<event>/filter ('' for none). */
+  kernelFilter(format: EventFormat, req: RunRequest): string
+  /** One parsed trace line → Event (stack filled later), or null when it is not for us. */
+  decode(line: { comm: string; pid: number; tsNs: bigint; body: string }, ctx: DecodeContext): Event | null
+}

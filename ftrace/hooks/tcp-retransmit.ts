@@ -1,0 +1,138 @@
+// tcp:tcp_retransmit_skb and tcp:tcp_retransmit_synack as ftrace hooks.
+// Layouts differ by kernel and are read from the format file: `family` is
+// missing on old kernels (the wire family then comes from the v4-mapped
+// saddr_v6, which the kernel fills for IPv4 sockets too), and since 6.17 the
+// skb event fires for failed attempts too, with `err`.
+import type { RunRequest } from '../../lib/backend.js'
+import type { RetransmitEvent } from '../../lib/events.js'
+import type { FilterName, FilterPlace } from '../../lib/filters.js'
+import { commOfPid } from '../../lib/kernel/comm.js'
+import { fromIpv6Bytes, ipv6Bytes, parseInetAddr, type InetAddr } from '../../lib/kernel/inet-addr.js'
+import { normalizeTcpState } from '../../lib/kernel/tcp-states.js'
+import { hasField, type EventFormat } from '../format.js'
+import { parseKeyValues } from '../trace-line.js'
+import type { TracepointHook } from './hook.js'
+
+const FILTER_PLACES: Partial<Record<FilterName, FilterPlace>> = {
+  port: 'kernel',
+  family: 'user',
+  addr: 'user',
+  netns: 'none',
+}
+
+function unusableFor(req: RunRequest, event: string, fmt: EventFormat, extra: { seq: boolean }): string | null {
+  if (req.filters.netns !== null) return `--netns: tcp:${event} has no network-namespace field`
+  if (req.fields.includes('seq') && !extra.seq) return `--seq: tcp:${event} has no sequence-number field`
+  if (req.includeFailed && event === 'tcp_retransmit_skb' && !hasField(fmt, 'err')) {
+    return '--err: tcp:tcp_retransmit_skb has no err field on this kernel (added in 6.17): failed attempts are not traced'
+  }
+  return null
+}
+
+function portFilter(req: RunRequest): string {
+  if (req.filters.ports.length === 0) return ''
+  return '(' + req.filters.ports.map((p) => `sport == ${p} || dport == ${p}`).join(' || ') + ')'
+}
+
+function address(kv: Map<string, string>, v6Key: string, v4Key: string): InetAddr | null {
+  const v6 = kv.get(v6Key)
+  if (v6 !== undefined) {
+    const bytes = ipv6Bytes(v6)
+    return bytes ? fromIpv6Bytes(bytes) : null
+  }
+  const v4 = kv.get(v4Key)
+  return v4 === undefined ? null : parseInetAddr(v4)
+}
+
+function comm(raw: string, pid: number): string | null {
+  return raw === '<...>' ? commOfPid(pid) : raw
+}
+
+export const tcpRetransmitSkb: TracepointHook = {
+  kind: 'tcp-retransmit',
+  system: 'tcp',
+  event: 'tcp_retransmit_skb',
+  plan(fmt, req) {
+    const fields = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'stack']
+    if (hasField(fmt, 'err')) fields.push('err')
+    const reason = unusableFor(req, 'tcp_retransmit_skb', fmt, { seq: false })
+    const cannotSee = ['sequence numbers', 'network namespace']
+    if (!hasField(fmt, 'err')) cannotSee.push('failed retransmit attempts (no err field before 6.17)')
+    return { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee }
+  },
+  kernelFilter(fmt, req) {
+    const parts: string[] = []
+    // Default set = retransmits handed to the device (what TcpRetransSegs counts).
+    if (hasField(fmt, 'err') && !req.includeFailed) parts.push('err == 0')
+    const ports = portFilter(req)
+    if (ports) parts.push(ports)
+    return parts.join(' && ')
+  },
+  decode(line, { req }) {
+    const kv = parseKeyValues(line.body)
+    const src = address(kv, 'saddrv6', 'saddr')
+    const dst = address(kv, 'daddrv6', 'daddr')
+    if (!src || !dst) return null
+    const errText = kv.get('err')
+    const err = errText === undefined ? null : Number(errText)
+    if (err !== null && err !== 0 && !req.includeFailed) return null
+    const state = kv.get('state')
+    const event: RetransmitEvent = {
+      kind: 'tcp-retransmit',
+      tsNs: line.tsNs,
+      pid: line.pid,
+      comm: comm(line.comm, line.pid),
+      family: src.family,
+      laddr: src.text,
+      lport: Number(kv.get('sport')),
+      raddr: dst.text,
+      rport: Number(kv.get('dport')),
+      state: state === undefined ? null : normalizeTcpState(state),
+      netns: null,
+      seq: null,
+      err,
+      stack: null,
+      sockId: kv.get('skaddr') ?? null,
+    }
+    return event
+  },
+}
+
+export const tcpRetransmitSynack: TracepointHook = {
+  kind: 'tcp-synack-retransmit',
+  system: 'tcp',
+  event: 'tcp_retransmit_synack',
+  plan(fmt, req) {
+    const fields = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'stack']
+    const reason = unusableFor(req, 'tcp_retransmit_synack', fmt, { seq: false })
+    return { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee: ['sequence numbers', 'network namespace'] }
+  },
+  kernelFilter(_fmt, req) {
+    return portFilter(req)
+  },
+  decode(line) {
+    const kv = parseKeyValues(line.body)
+    const src = address(kv, 'saddrv6', 'saddr')
+    const dst = address(kv, 'daddrv6', 'daddr')
+    if (!src || !dst) return null
+    const event: RetransmitEvent = {
+      kind: 'tcp-synack-retransmit',
+      tsNs: line.tsNs,
+      pid: line.pid,
+      comm: comm(line.comm, line.pid),
+      family: src.family,
+      laddr: src.text,
+      lport: Number(kv.get('sport')),
+      raddr: dst.text,
+      rport: Number(kv.get('dport')),
+      // The request socket is in SYN_RECV by definition; the event has no state field.
+      state: 'SYN_RECV',
+      netns: null,
+      seq: null,
+      err: null,
+      stack: null,
+      sockId: kv.get('skaddr') ?? null,
+    }
+    return event
+  },
+}

@@ -1,0 +1,204 @@
+// Runs one tool: parse → select backend → start → events through the
+// user-space filter and rate limit into the tool's output → stop on duration,
+// count, signal or closed stdout → release every kernel object → summary.
+import { BpfBackend } from '../../bpf/backend.js'
+import { FtraceBackend } from '../../ftrace/backend.js'
+import type { Backend, Run, RunRequest } from '../backend.js'
+import type { Event } from '../events.js'
+import { userSpaceFilter, type FilterName } from '../filters.js'
+import { EventClock } from '../format/clock.js'
+import { jsonLine } from '../format/json.js'
+import { RateLimiter } from '../rate-limit.js'
+import { probeAll, selectBackend } from '../select-backend.js'
+import type { ToolDefinition } from '../tools/tool.js'
+import { parseCommonOptions, type CommonOptions } from './common-options.js'
+import { formatBackendReports } from './list-backends.js'
+import { parseArgs } from './parse-args.js'
+import { StdoutWriter } from './stdout-writer.js'
+
+export interface ToolProcess {
+  argv: readonly string[]
+  stdout: NodeJS.WriteStream
+  stderr: NodeJS.WriteStream
+  on(signal: NodeJS.Signals | 'exit', listener: () => void): unknown
+  off(signal: NodeJS.Signals | 'exit', listener: () => void): unknown
+}
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']
+
+export function defaultBackends(): Backend[] {
+  return [new BpfBackend(), new FtraceBackend()]
+}
+
+/** Runs the tool and resolves with the exit code (errors are thrown as ToolErrors). */
+export async function runTool(tool: ToolDefinition, proc: ToolProcess, backends = defaultBackends()): Promise<number> {
+  const parsed = await parseArgs(tool, proc.argv)
+  if (parsed.kind === 'printed') {
+    proc.stdout.write(parsed.text + '\n')
+    return 0
+  }
+  const args = parsed.args
+  const common = parseCommonOptions(args, tool.perEventTool)
+  tool.validate(args, common)
+  const request = (kinds = tool.kinds(args)): RunRequest => ({
+    tool: tool.name,
+    kinds,
+    fields: tool.fields(args),
+    filters: common.filters,
+    hookType: common.hookType,
+    includeFailed: tool.includeFailed(args),
+    stackDepth: typeof args['stack-depth'] === 'number' ? args['stack-depth'] : 16,
+    bufferKb: common.bufferKb,
+    debug: common.debug,
+  })
+
+  if (common.listBackends) {
+    const req = request(tool.allKinds(args))
+    const candidates = common.backend === 'auto' ? backends : backends.filter((b) => b.name === common.backend)
+    const reports = await probeAll(candidates, req)
+    const selected = reports.find((r) => r.usable)?.backend ?? null
+    proc.stdout.write(formatBackendReports(tool.name, reports, req.kinds, selected, common.json))
+    return 0
+  }
+
+  const req = request()
+  const { backend, report } = await selectBackend(backends, common.backend, req, tool.name)
+  return traceUntilStopped(tool, proc, common, args, backend, report, req)
+}
+
+async function traceUntilStopped(
+  tool: ToolDefinition,
+  proc: ToolProcess,
+  common: CommonOptions,
+  args: Record<string, unknown>,
+  backend: Backend,
+  report: Awaited<ReturnType<Backend['probe']>>,
+  req: RunRequest,
+): Promise<number> {
+  const note = (text: string) => {
+    if (!common.quiet) proc.stderr.write(text + '\n')
+  }
+  const warn = (text: string) => proc.stderr.write(`${tool.name}: ${text}\n`)
+  const clock = new EventClock()
+  const startedAt = Date.now()
+
+  let stopRequested: (err?: Error) => void = () => {}
+  const stopped = new Promise<Error | undefined>((resolve) => {
+    stopRequested = (err?: Error) => resolve(err)
+  })
+  const writer = new StdoutWriter(proc.stdout, () => stopRequested())
+  const output = tool.createOutput({
+    common,
+    args,
+    backend: backend.name,
+    clock,
+    out: (t) => writer.write(t),
+    note,
+  })
+
+  // Filters the backend does not apply in the kernel are applied here.
+  const active = report.kinds.filter((k) => k.usable)
+  const inUser = new Set<FilterName>()
+  for (const k of active) {
+    for (const [f, place] of Object.entries(k.filters)) if (place !== 'kernel') inUser.add(f as FilterName)
+  }
+  const keep = userSpaceFilter(common.filters, inUser)
+  const limiter = new RateLimiter(output.perEvent ? common.rateLimit : 0)
+  let seen = 0
+  let done = false
+
+  const sink = {
+    event(e: Event) {
+      if (done || !keep(e)) return
+      seen++
+      if (!output.perEvent || limiter.admit(output.suppressKey(e))) output.event(e)
+      if (common.maxEvents !== null && seen >= common.maxEvents) {
+        done = true
+        stopRequested()
+      }
+    },
+    batchEnd() {
+      writer.flush()
+    },
+  }
+
+  let run: Run | null = null
+  const onSignal = () => stopRequested()
+  const onExit = () => run?.close()
+  for (const s of STOP_SIGNALS) proc.on(s, onSignal)
+  proc.on('exit', onExit)
+  const timers: NodeJS.Timeout[] = []
+  let lostReported = 0
+  try {
+    run = await backend.start(req, report, {
+      sink,
+      notice: (m) => warn(m),
+      fail: (err) => stopRequested(err),
+    })
+    const hooks = active.map((k) => k.hook).join(', ')
+    note(`Tracing ${tool.tracing} via ${backend.name} (${hooks}). Ctrl-C to end.`)
+    const missing = report.kinds.filter((k) => !k.usable).map((k) => `${k.kind} (${k.reason})`)
+    if (missing.length) note(`Not traced: ${missing.join('; ')}`)
+    output.header()
+    writer.flush()
+
+    if (common.durationS !== null) timers.push(setTimeout(() => stopRequested(), common.durationS * 1000))
+    const interval = tool.intervalSeconds(args)
+    if (interval !== null && output.interval) {
+      timers.push(
+        setInterval(() => {
+          output.interval?.()
+          writer.flush()
+        }, interval * 1000),
+      )
+    }
+    const currentRun = run
+    timers.push(
+      setInterval(() => {
+        lostReported = reportLoss(currentRun.stats().lost, lostReported, common, writer, warn)
+        reportSuppressed(limiter, common, writer, warn)
+        writer.flush()
+      }, 1000),
+    )
+
+    const failure = await stopped
+    for (const t of timers) clearInterval(t)
+    done = done || writer.closed
+    run.close()
+    if (failure) throw failure
+    const stats = run.stats()
+    lostReported = reportLoss(stats.lost, lostReported, common, writer, warn)
+    reportSuppressed(limiter, common, writer, warn)
+    output.finish({
+      lost: stats.lost,
+      suppressed: limiter.total,
+      unresolved: stats.unresolved,
+      durationS: Math.round((Date.now() - startedAt) / 100) / 10,
+    })
+    if (stats.malformed > 0 && common.debug) warn(`${stats.malformed} trace lines could not be parsed`)
+    await writer.end()
+    return 0
+  } finally {
+    for (const t of timers) clearInterval(t)
+    run?.close()
+    for (const s of STOP_SIGNALS) proc.off(s, onSignal)
+    proc.off('exit', onExit)
+  }
+}
+
+function reportLoss(total: number, reported: number, common: CommonOptions, writer: StdoutWriter, warn: (m: string) => void): number {
+  if (total <= reported) return reported
+  const count = total - reported
+  if (common.json) writer.write(jsonLine({ type: 'lost', count, total }))
+  warn(`WARNING: ${count} events lost (${total} in total)`)
+  return total
+}
+
+function reportSuppressed(limiter: RateLimiter, common: CommonOptions, writer: StdoutWriter, warn: (m: string) => void): void {
+  const r = limiter.takeReport()
+  if (!r) return
+  if (common.json) {
+    writer.write(jsonLine({ type: 'suppressed', count: r.count, total: r.total, by: r.byKey.map((k) => ({ key: k.key, count: k.count })) }))
+  }
+  warn(`${r.count} events suppressed by --rate-limit (${r.byKey.map((k) => `${k.key}: ${k.count}`).join(', ')})`)
+}

@@ -1,0 +1,66 @@
+// Backend selection (SPEC §2): probe the candidates, keep those that can serve
+// every required event kind with every requested filter, and pick the one with
+// the widest coverage (bpf before ftrace on a tie). When none qualifies the
+// error says, per backend, why — exit 3 if any failed for lack of privilege.
+import type { Backend, BackendName, BackendReport, RunRequest } from './backend.js'
+import { PermissionError, UnsupportedError } from './errors.js'
+import { FILTER_OPTION, requestedFilters } from './filters.js'
+
+export interface Selection {
+  backend: Backend
+  report: BackendReport
+  reports: BackendReport[]
+}
+
+/** Adds filter problems to each kind plan: a requested filter the hook cannot apply makes it unusable. */
+export function applyFilterRules(report: BackendReport, req: RunRequest): BackendReport {
+  const wanted = requestedFilters(req.filters)
+  for (const plan of report.kinds) {
+    if (!plan.usable) continue
+    for (const f of wanted) {
+      const place = plan.filters[f]
+      if (place === 'kernel' || place === 'user') continue
+      plan.usable = false
+      plan.reason = `${FILTER_OPTION[f]} cannot be applied by ${report.backend} (${plan.hook ?? 'no hook'})`
+      break
+    }
+  }
+  const missing = report.kinds.filter((p) => !p.usable && req.kinds.some((k) => k.required && k.kind === p.kind))
+  if (report.usable && missing.length > 0) {
+    report.usable = false
+    report.reason = missing.map((p) => `${p.kind}: ${p.reason}`).join('; ')
+  }
+  return report
+}
+
+export function coverage(report: BackendReport): number {
+  return report.kinds.filter((k) => k.usable).length
+}
+
+export async function probeAll(backends: readonly Backend[], req: RunRequest): Promise<BackendReport[]> {
+  const reports: BackendReport[] = []
+  for (const b of backends) reports.push(applyFilterRules(await b.probe(req), req))
+  return reports
+}
+
+export async function selectBackend(
+  backends: readonly Backend[],
+  choice: 'auto' | BackendName,
+  req: RunRequest,
+  tool: string,
+): Promise<Selection> {
+  const candidates = choice === 'auto' ? backends : backends.filter((b) => b.name === choice)
+  const reports = await probeAll(candidates, req)
+  let best: Selection | null = null
+  candidates.forEach((backend, i) => {
+    const report = reports[i]
+    if (!report?.usable) return
+    if (!best || coverage(report) > coverage(best.report)) best = { backend, report, reports }
+  })
+  if (best) return best
+  const why = reports.map((r) => `${r.backend}: ${r.reason ?? 'unusable'}`).join('; ')
+  if (reports.some((r) => r.permissionDenied)) {
+    throw new PermissionError(`not permitted: ${why}`)
+  }
+  throw new UnsupportedError(`no backend can run ${tool} here: ${why}`)
+}

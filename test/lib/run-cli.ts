@@ -1,0 +1,57 @@
+// Running the real tools (bin/*.js, compiled dist/) as child processes.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export function binPath(tool: string): string {
+  return `${ROOT}bin/${tool}.js`
+}
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs a tool to completion (bounded by timeoutMs). */
+export function runCli(tool: string, args: string[], timeoutMs = 20000): CliResult {
+  const r = spawnSync(process.execPath, [binPath(tool), ...args], { encoding: 'utf8', timeout: timeoutMs })
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }
+}
+
+export interface LiveTool {
+  child: ChildProcess
+  stdout(): string
+  stderr(): string
+  /** Resolves once the banner (attached) is on stderr. */
+  attached: Promise<void>
+  exited: Promise<CliResult>
+}
+
+/** Starts a tool in the background; `attached` resolves when it has started tracing. */
+export function startCli(tool: string, args: string[], env: NodeJS.ProcessEnv = process.env): LiveTool {
+  const child = spawn(process.execPath, [binPath(tool), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+  let out = ''
+  let err = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d))
+  let onAttached: () => void = () => {}
+  let onFailed: (e: Error) => void = () => {}
+  const attached = new Promise<void>((resolve, reject) => {
+    onAttached = resolve
+    onFailed = reject
+  })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d
+    if (/Ctrl-C to end/.test(err)) onAttached()
+  })
+  const exited = new Promise<CliResult>((resolve) => {
+    child.on('exit', (code, signal) => {
+      onFailed(new Error(`${tool} exited before attaching (code ${code}, signal ${signal}): ${err}`))
+      // let stdout/stderr drain
+      setImmediate(() => resolve({ code, signal, stdout: out, stderr: err }))
+    })
+  })
+  return { child, stdout: () => out, stderr: () => err, attached, exited }
+}

@@ -1,0 +1,89 @@
+import t from 'tap'
+import { parseFormat } from '../../ftrace/format.js'
+import { tcpRetransmitSkb, tcpRetransmitSynack } from '../../ftrace/hooks/tcp-retransmit.js'
+import { parseTraceLine } from '../../ftrace/trace-line.js'
+import type { RunRequest } from '../../lib/backend.js'
+import { NO_FILTERS } from '../../lib/filters.js'
+import { fixture } from '../lib/fixtures.js'
+
+const req = (over: Partial<RunRequest> = {}): RunRequest => ({
+  tool: 'tcpretrans',
+  kinds: [{ kind: 'tcp-retransmit', required: true }],
+  fields: [],
+  filters: NO_FILTERS,
+  hookType: 'auto',
+  includeFailed: false,
+  stackDepth: 16,
+  bufferKb: 1024,
+  debug: false,
+  ...over,
+})
+const skbFormat = parseFormat(fixture('6.18', 'tcp__tcp_retransmit_skb.format'))
+const synFormat = parseFormat(fixture('6.18', 'tcp__tcp_retransmit_synack.format'))
+
+function decode(hook: typeof tcpRetransmitSkb, text: string, r = req()) {
+  const line = parseTraceLine(text)
+  if (!line || line.type !== 'event') throw new Error('not an event line')
+  return hook.decode(line, { format: hook === tcpRetransmitSkb ? skbFormat : synFormat, req: r })
+}
+
+t.test('IPv4 retransmit on a 6.18 kernel', async (t) => {
+  const e = decode(
+    tcpRetransmitSkb,
+    '          iperf3-3153    [001] ..s2.   126.905326: tcp_retransmit_skb: skbaddr=000000006dc7024c skaddr=00000000ea352048 family=AF_INET sport=49950 dport=5201 saddr=198.18.0.1 daddr=198.18.0.2 saddrv6=::ffff:198.18.0.1 daddrv6=::ffff:198.18.0.2 state=TCP_ESTABLISHED err=0',
+  )
+  t.match(e, { kind: 'tcp-retransmit', pid: 3153, comm: 'iperf3', family: 4, laddr: '198.18.0.1', lport: 49950, raddr: '198.18.0.2', rport: 5201, state: 'ESTABLISHED', err: 0, netns: null, seq: null })
+  t.equal(e?.tsNs, 126_905_326_000n)
+})
+
+t.test('IPv6 retransmit: addresses from saddrv6, compressed', async (t) => {
+  const e = decode(
+    tcpRetransmitSkb,
+    '          iperf3-3161    [001] .....   131.474225: tcp_retransmit_skb: skbaddr=000000007c89cd33 skaddr=0000000093a83506 family=AF_INET6 sport=41156 dport=5201 saddr=0.0.0.0 daddr=0.0.0.0 saddrv6=fd00::1 daddrv6=fd00::2 state=TCP_ESTABLISHED err=0',
+  )
+  t.match(e, { family: 6, laddr: 'fd00::1', raddr: 'fd00::2', lport: 41156 })
+})
+
+t.test('failed attempts (err != 0) only with --err', async (t) => {
+  const line =
+    '          iperf3-3153    [000] ..s2.   126.925522: tcp_retransmit_skb: skbaddr=00000000cdbf62f8 skaddr=00000000ea352048 family=AF_INET sport=49950 dport=5201 saddr=198.18.0.1 daddr=198.18.0.2 saddrv6=::ffff:198.18.0.1 daddrv6=::ffff:198.18.0.2 state=TCP_ESTABLISHED err=-16'
+  t.equal(decode(tcpRetransmitSkb, line), null)
+  t.match(decode(tcpRetransmitSkb, line, req({ includeFailed: true })), { err: -16 })
+})
+
+t.test('SYN-ACK on a dual-stack listener: wire family 4 from the v4-mapped address', async (t) => {
+  const e = decode(
+    tcpRetransmitSynack,
+    '          <idle>-0       [000] ..s1.   143.636120: tcp_retransmit_synack: family=AF_INET6 sport=9002 dport=39462 saddr=198.18.0.2 daddr=198.18.0.1 saddrv6=::ffff:198.18.0.2 daddrv6=::ffff:198.18.0.1',
+  )
+  t.match(e, { kind: 'tcp-synack-retransmit', family: 4, laddr: '198.18.0.2', lport: 9002, raddr: '198.18.0.1', rport: 39462, state: 'SYN_RECV', comm: '<idle>' })
+  const v6 = decode(
+    tcpRetransmitSynack,
+    '          <idle>-0       [001] ..s1.   145.652110: tcp_retransmit_synack: family=AF_INET6 sport=9002 dport=51778 saddr=127.0.0.6 daddr=127.0.0.6 saddrv6=fd00::2 daddrv6=fd00::1',
+  )
+  t.match(v6, { family: 6, laddr: 'fd00::2', raddr: 'fd00::1' }, 'the junk IPv4 fields of an IPv6 flow are ignored')
+})
+
+t.test('kernel filters: err == 0 by default on 6.17+, ports on both sides', async (t) => {
+  t.equal(tcpRetransmitSkb.kernelFilter(skbFormat, req()), 'err == 0')
+  t.equal(tcpRetransmitSkb.kernelFilter(skbFormat, req({ includeFailed: true })), '')
+  t.equal(
+    tcpRetransmitSkb.kernelFilter(skbFormat, req({ filters: { ...NO_FILTERS, ports: [80, 443] } })),
+    'err == 0 && (sport == 80 || dport == 80 || sport == 443 || dport == 443)',
+  )
+  t.equal(tcpRetransmitSynack.kernelFilter(synFormat, req({ filters: { ...NO_FILTERS, ports: [9] } })), '(sport == 9 || dport == 9)')
+})
+
+t.test('plans: what the hook fills and cannot do', async (t) => {
+  const plan = tcpRetransmitSkb.plan(skbFormat, req())
+  t.ok(plan.usable)
+  t.ok(plan.fields.includes('err'))
+  t.equal(plan.filters.port, 'kernel')
+  t.equal(plan.filters.family, 'user')
+  t.match(tcpRetransmitSkb.plan(skbFormat, req({ fields: ['seq'] })), { usable: false, reason: /--seq/ })
+  t.match(tcpRetransmitSkb.plan(skbFormat, req({ filters: { ...NO_FILTERS, netns: 1 } })), { usable: false, reason: /--netns/ })
+  // An older layout without `err` (as in kernels before 6.17): --err cannot be served.
+  const noErr = parseFormat(fixture('6.18', 'tcp__tcp_retransmit_skb.format').replace(/^\s*field:int err;.*$/m, ''))
+  t.match(tcpRetransmitSkb.plan(noErr, req({ includeFailed: true })), { usable: false, reason: /--err/ })
+  t.equal(tcpRetransmitSkb.kernelFilter(noErr, req()), '', 'no err filter where there is no err field')
+})
