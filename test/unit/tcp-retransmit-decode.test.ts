@@ -87,3 +87,32 @@ t.test('plans: what the hook fills and cannot do', async (t) => {
   t.match(tcpRetransmitSkb.plan(noErr, req({ includeFailed: true })), { usable: false, reason: /--err/ })
   t.equal(tcpRetransmitSkb.kernelFilter(noErr, req()), '', 'no err filter where there is no err field')
 })
+
+t.test('older layouts captured on real kernels decode the same way', async (t) => {
+  for (const k of ['5.10', '6.1']) {
+    const fmt = parseFormat(fixture(k, 'tcp__tcp_retransmit_skb.format'))
+    t.notOk(fmt.fields.some((f) => f.name === 'err'), `${k}: no err field`)
+    t.equal(tcpRetransmitSkb.kernelFilter(fmt, req()), '', `${k}: no err filter`)
+    const lines = fixture(k, 'trace_pipe-bulk.txt')
+      .split('\n')
+      .map((l) => parseTraceLine(l))
+      .filter((l) => l?.type === 'event' && l.event === 'tcp_retransmit_skb')
+    t.ok(lines.length > 5, `${k}: ${lines.length} retransmit lines`)
+    let v4 = 0
+    let v6 = 0
+    for (const l of lines) {
+      if (l?.type !== 'event') continue
+      const e = tcpRetransmitSkb.decode(l, { format: fmt, req: req() })
+      if (!e) {
+        t.fail(`${k}: could not decode ${l.body}`)
+        continue
+      }
+      if (e.family === 4) v4++
+      else v6++
+      t.ok(e.lport > 0 && e.rport > 0 && e.state !== null, `${k}: ${e.laddr}:${e.lport} > ${e.raddr}:${e.rport} ${e.state}`)
+    }
+    t.ok(v4 > 0 && v6 > 0, `${k}: both families (${v4} IPv4, ${v6} IPv6) without relying on a family field`)
+  }
+  const fmt510 = parseFormat(fixture('5.10', 'tcp__tcp_retransmit_skb.format'))
+  t.notOk(fmt510.fields.some((f) => f.name === 'family'), '5.10 has no family field')
+})

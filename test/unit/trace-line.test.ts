@@ -1,6 +1,7 @@
 import t from 'tap'
 import { parseKeyValues, parseTraceLine } from '../../ftrace/trace-line.js'
-import { fixture, fixtureKernels, hasFixture } from '../lib/fixtures.js'
+import { readdirSync } from 'node:fs'
+import { FIXTURES, fixture, fixtureKernels } from '../lib/fixtures.js'
 
 t.test('event lines: comm, pid, cpu, monotonic timestamp, event, body', async (t) => {
   const l = parseTraceLine(
@@ -58,14 +59,17 @@ t.test('fuzz: random corruptions of real lines never throw', async (t) => {
 })
 
 t.test('every line of every captured trace_pipe fixture parses', async (t) => {
+  let files = 0
   for (const k of fixtureKernels()) {
-    for (const name of ['trace_pipe-bulk-stack.txt', 'trace_pipe-synack-stack.txt', 'trace_pipe-nostack-mixed.txt']) {
-      if (!hasFixture(k, name)) continue
+    const names = readdirSync(new URL(`kernel-${k}/`, FIXTURES)).filter((n) => /^trace_pipe-.*\.txt$/.test(n))
+    for (const name of names) {
+      files++
       const lines = fixture(k, name).split('\n').filter((l) => l !== '')
       const bad = lines.filter((l) => parseTraceLine(l) === null)
       t.same(bad, [], `${k}/${name}: ${lines.length} lines`)
     }
   }
+  t.ok(files >= 10, `${files} captures from ${fixtureKernels().join(', ')}`)
 })
 
 t.test('key=value bodies', async (t) => {
