@@ -130,7 +130,7 @@ export class FtraceBackend implements Backend {
     let closed = false
 
     const emit = (e: Event, frames: string[] | null) => {
-      if (frames) e.stack = userFacingStack(frames, req.stackDepth)
+      if (frames && e.kind !== 'skb-drop-count') e.stack = userFacingStack(frames, req.stackDepth)
       ctx.sink.event(e)
     }
     const joiner = new StackJoiner<Event>(emit)

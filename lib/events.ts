@@ -47,7 +47,58 @@ export interface RetransmitEvent extends Flow {
   sockId: string | null
 }
 
-export type Event = RetransmitEvent
+/** A TCP segment the kernel dropped (tcpdrop). SADDR/DADDR are the segment's own
+ *  source and destination (for an inbound segment the source is the peer). */
+export interface TcpDropEvent {
+  kind: 'tcp-drop'
+  tsNs: bigint
+  pid: number
+  comm: string | null
+  family: Family
+  saddr: string
+  sport: number
+  daddr: string
+  dport: number
+  /** TCP state of the socket at drop time without TCP_; null when there is no socket. */
+  state: string | null
+  /** TCP header flags (`SYN`, `ACK`, …); null when the hook cannot read them. */
+  tcpflags: string[] | null
+  /** Drop-reason name without SKB_DROP_REASON_ (or the number as text); null without reasons. */
+  reason: string | null
+  reasonCode: number | null
+  /** `sym+0xoff` of the kfree_skb caller. */
+  location: string | null
+  netns: number | null
+  ifindex: number | null
+  dev: string | null
+  /** null: no stack requested or none recorded; 'not-sampled': over --stack-rate. */
+  stack: string[] | null | 'not-sampled'
+  owner: { pid: number; comm: string } | null
+  /** Identity of the skb for de-duplication across hooks. */
+  skbId: string | null
+}
+
+/** Drops counted at one (location, reason, …) key (dropwatch). A backend that
+ *  aggregates in the kernel emits the increments since its last sample; one that
+ *  sees every drop emits count = 1 per drop. */
+export interface SkbDropCountEvent {
+  kind: 'skb-drop-count'
+  /** `sym+0xoff`, or the raw address text when it cannot be symbolized. */
+  location: string
+  /** Raw kernel address (hex text) when known. */
+  address: string | null
+  reason: string | null
+  reasonCode: number | null
+  /** skb->protocol (ETH_P_*), when known. */
+  protocol: number | null
+  family: Family | null
+  netns: number | null
+  ifindex: number | null
+  dev: string | null
+  count: number
+}
+
+export type Event = RetransmitEvent | TcpDropEvent | SkbDropCountEvent
 
 /** Where the events go. Backends call event() for each record and batchEnd() after
  *  each poll batch, which is when output is flushed (SPEC §3: at most every 100 ms). */

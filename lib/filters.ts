@@ -49,16 +49,46 @@ export function userSpaceFilter(f: Filters, inUser: ReadonlySet<FilterName>): (e
   }
   if (inUser.has('port') && f.ports.length > 0) {
     const ports = new Set(f.ports)
-    checks.push((e) => ports.has(e.lport) || ports.has(e.rport))
+    checks.push((e) => {
+      const [a, b] = endpointsOf(e)
+      return a !== null && (ports.has(a.port) || ports.has(b.port))
+    })
   }
   if (inUser.has('addr') && f.addrs.length > 0) {
     const addrs = new Set(f.addrs)
-    checks.push((e) => addrs.has(e.laddr) || addrs.has(e.raddr))
+    checks.push((e) => {
+      const [a, b] = endpointsOf(e)
+      return a !== null && (addrs.has(a.addr) || addrs.has(b.addr))
+    })
   }
   if (inUser.has('netns') && f.netns !== null) {
     const ns = f.netns
     checks.push((e) => e.netns === ns)
   }
+  if (inUser.has('reason') && f.reasons.length > 0) {
+    const reasons = new Set(f.reasons)
+    checks.push((e) => 'reason' in e && e.reason !== null && reasons.has(e.reason))
+  }
   if (checks.length === 0) return () => true
   return (e) => checks.every((c) => c(e))
+}
+
+type Endpoint = { addr: string; port: number }
+
+/** Both endpoints of an event's flow, or [null, null] for events without one. */
+function endpointsOf(e: Event): [Endpoint, Endpoint] | [null, null] {
+  switch (e.kind) {
+    case 'tcp-drop':
+      return [
+        { addr: e.saddr, port: e.sport },
+        { addr: e.daddr, port: e.dport },
+      ]
+    case 'skb-drop-count':
+      return [null, null]
+    default:
+      return [
+        { addr: e.laddr, port: e.lport },
+        { addr: e.raddr, port: e.rport },
+      ]
+  }
 }
