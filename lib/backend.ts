@@ -74,6 +74,9 @@ export interface RunStats {
 
 export interface Run {
   stats(): RunStats
+  /** Backends that aggregate in the kernel push the counts gathered since the
+   *  last call into the sink now (called before each interval is printed). */
+  sample?(): void
   /** Releases every kernel object of the run. Synchronous, idempotent and
    *  safe to call from a process 'exit' handler. */
   close(): void

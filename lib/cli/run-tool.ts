@@ -110,8 +110,9 @@ async function traceUntilStopped(
   const sink = {
     event(e: Event) {
       if (done || !keep(e)) return
-      seen++
       if (!output.perEvent || limiter.admit(output.suppressKey(e))) output.event(e)
+      if (tool.maxCounts !== 'events') return
+      seen++
       if (common.maxEvents !== null && seen >= common.maxEvents) {
         done = true
         stopRequested()
@@ -143,16 +144,23 @@ async function traceUntilStopped(
     writer.flush()
 
     if (common.durationS !== null) timers.push(setTimeout(() => stopRequested(), common.durationS * 1000))
+    const currentRun = run
     const interval = tool.intervalSeconds(args)
+    let intervals = 0
     if (interval !== null && output.interval) {
       timers.push(
         setInterval(() => {
+          currentRun.sample?.()
           output.interval?.()
           writer.flush()
+          intervals++
+          if (tool.maxCounts === 'intervals' && common.maxEvents !== null && intervals >= common.maxEvents) {
+            done = true
+            stopRequested()
+          }
         }, interval * 1000),
       )
     }
-    const currentRun = run
     timers.push(
       setInterval(() => {
         lostReported = reportLoss(currentRun.stats().lost, lostReported, common, writer, warn)
@@ -164,6 +172,7 @@ async function traceUntilStopped(
     const failure = await stopped
     for (const t of timers) clearInterval(t)
     done = done || writer.closed
+    if (!done) run.sample?.()
     run.close()
     if (failure) throw failure
     const stats = run.stats()

@@ -8,6 +8,7 @@ export const dropwatch: ToolDefinition = {
   name: 'dropwatch',
   summary: 'Summarize where the kernel drops packets, every interval.',
   tracing: 'dropped packets',
+  maxCounts: 'intervals',
   perEventTool: false,
   options: {
     interval: { alias: 'i', type: 'number', default: 5, describe: 'print a summary every SECONDS', requiresArg: true, group: 'dropwatch:' },

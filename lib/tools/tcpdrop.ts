@@ -8,6 +8,7 @@ export const tcpdrop: ToolDefinition = {
   name: 'tcpdrop',
   summary: 'Trace TCP segments dropped by the kernel, with reason, TCP state, flags and kernel stack.',
   tracing: 'TCP drops',
+  maxCounts: 'events',
   perEventTool: true,
   options: {
     reason: { type: 'string', describe: 'only drops with reason NAME (repeatable)', requiresArg: true, group: 'tcpdrop:' },

@@ -8,6 +8,7 @@ export const tcpretrans: ToolDefinition = {
   name: 'tcpretrans',
   summary: 'Trace TCP retransmits (and SYN-ACK retransmits, tail loss probes).',
   tracing: 'TCP retransmits',
+  maxCounts: 'events',
   perEventTool: true,
   options: {
     lossprobe: { alias: 'l', type: 'boolean', describe: 'also trace tail loss probe attempts (L lines; needs a kprobe)', group: 'tcpretrans:' },

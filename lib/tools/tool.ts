@@ -50,6 +50,8 @@ export interface ToolDefinition {
   options: Record<string, Options>
   /** Per-event tools have --rate-limit. */
   perEventTool: boolean
+  /** What -n counts: events (tcpdrop, tcpretrans) or printed intervals (dropwatch). */
+  maxCounts: 'events' | 'intervals'
   /** Checks option combinations; throws UsageError. */
   validate(args: ToolArgs, common: CommonOptions): void
   kinds(args: ToolArgs): KindRequest[]
