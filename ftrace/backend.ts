@@ -1,6 +1,8 @@
-// The ftrace backend: tracepoints enabled in a private tracefs instance, read
-// from its trace_pipe. (kprobe hooks for legacy kernels plug in here as more
-// hooks; they are not implemented yet and are reported as such.)
+// The ftrace backend: tracepoints and run-tagged kprobe events enabled in a
+// private tracefs instance, read from its trace_pipe. Per kind: the tracepoint
+// where it exists, the kprobe when --hook-type kprobe forces it, when the
+// tracepoint is missing (or cannot serve the request), or when only a kprobe
+// can see the kind (loss probes).
 import { existsSync, readFileSync } from 'node:fs'
 import type { Backend, BackendReport, HookTypeStatus, KindPlan, Run, RunRequest, StartContext } from '../lib/backend.js'
 import type { Event, EventKind } from '../lib/events.js'
@@ -10,15 +12,20 @@ import { userFacingStack } from '../lib/kernel/stack-frames.js'
 import { runTag } from '../lib/run-tag.js'
 import { parseFormat, type EventFormat } from './format.js'
 import type { TracepointHook } from './hooks/hook.js'
+import { skbDropCount } from './hooks/skb-drop-count.js'
 import { tcpRetransmitSkb, tcpRetransmitSynack } from './hooks/tcp-retransmit.js'
 import { removeStaleInstances, TraceInstance } from './instance.js'
+import { removeStaleKprobes } from './kprobe-events.js'
+import { kprobeHookFor, kprobeHookStatus, planKprobe } from './kprobe-plan.js'
+import { KprobeRun } from './kprobe-run.js'
 import { TracePipeReader } from './pipe-reader.js'
 import { StackJoiner } from './stack-joiner.js'
 import { parseTraceLine } from './trace-line.js'
 import { ensureTracefs } from './tracefs.js'
 
-const TRACEPOINT_HOOKS: readonly TracepointHook[] = [tcpRetransmitSkb, tcpRetransmitSynack]
+const TRACEPOINT_HOOKS: readonly TracepointHook[] = [tcpRetransmitSkb, tcpRetransmitSynack, skbDropCount]
 
+/** Kinds only a kprobe can see. */
 const KPROBE_NEEDED: Partial<Record<EventKind, string>> = {
   'tcp-loss-probe': 'a kprobe on tcp_send_loss_probe',
 }
@@ -65,9 +72,7 @@ export class FtraceBackend implements Backend {
     const tracepoints: HookTypeStatus = existsSync(`${tracefs}/instances`)
       ? { usable: true, reason: null }
       : { usable: false, reason: `${tracefs}/instances missing (kernel too old for private instances)` }
-    const kprobes: HookTypeStatus = existsSync(`${tracefs}/kprobe_events`)
-      ? { usable: false, reason: 'kprobe hooks are not implemented in this version of the ftrace backend' }
-      : { usable: false, reason: `${tracefs}/kprobe_events missing (CONFIG_KPROBE_EVENTS off)` }
+    const kprobes = kprobeHookStatus(tracefs)
     report.hookTypes = { tracepoint: tracepoints, kprobe: kprobes }
 
     const formats = new Map<string, EventFormat>()
@@ -91,13 +96,34 @@ export class FtraceBackend implements Backend {
     formats: Map<string, EventFormat>,
   ): KindPlan {
     const hook = TRACEPOINT_HOOKS.find((h) => h.kind === kind)
+    const kprobeHook = kprobeHookFor(kind)
     const kprobeNeed = KPROBE_NEEDED[kind]
     if (kprobeNeed) {
       if (req.hookType === 'tracepoint') return emptyPlan(kind, `needs ${kprobeNeed}; --hook-type tracepoint excludes it`)
-      return emptyPlan(kind, `needs ${kprobeNeed}: ${kprobes.reason}`)
+      if (!kprobes.usable || !kprobeHook) return emptyPlan(kind, `needs ${kprobeNeed}: ${kprobes.reason ?? 'no kprobe hook'}`)
+      return planKprobe(kprobeHook, req, tracefs)
+    }
+    if (req.hookType === 'kprobe') {
+      if (!kprobes.usable || !kprobeHook) return emptyPlan(kind, `--hook-type kprobe: ${kprobes.reason ?? 'no kprobe hook for this event kind'}`)
+      return planKprobe(kprobeHook, req, tracefs)
     }
     if (!hook) return emptyPlan(kind, 'not implemented in the ftrace backend yet')
-    if (req.hookType === 'kprobe') return emptyPlan(kind, `--hook-type kprobe: ${kprobes.reason}`)
+    const tracepointPlan = this.#planTracepoint(kind, hook, req, tracefs, tracepoints, formats)
+    if (tracepointPlan.usable || req.hookType === 'tracepoint' || !kprobes.usable || !kprobeHook) return tracepointPlan
+    // The tracepoint is missing or cannot serve this request: the kprobe may.
+    const kprobePlan = planKprobe(kprobeHook, req, tracefs)
+    if (kprobePlan.usable) return kprobePlan
+    return { ...tracepointPlan, reason: `${tracepointPlan.reason ?? 'tracepoint unusable'}; ${kprobePlan.reason ?? 'kprobe unusable'}` }
+  }
+
+  #planTracepoint(
+    kind: EventKind,
+    hook: TracepointHook,
+    req: RunRequest,
+    tracefs: string,
+    tracepoints: HookTypeStatus,
+    formats: Map<string, EventFormat>,
+  ): KindPlan {
     if (!tracepoints.usable) return emptyPlan(kind, tracepoints.reason ?? 'tracepoints unusable')
     const formatPath = `${tracefs}/events/${hook.system}/${hook.event}/format`
     let format: EventFormat
@@ -116,13 +142,20 @@ export class FtraceBackend implements Backend {
     const probed = this.#probed
     if (!probed) throw new Error('ftrace backend started before probe')
     const active = report.kinds.filter((k) => k.usable)
-    const hooks = TRACEPOINT_HOOKS.filter((h) => active.some((k) => k.kind === h.kind))
+    const hooks = TRACEPOINT_HOOKS.filter((h) => active.some((k) => k.kind === h.kind && k.hookType === 'tracepoint'))
+    const kprobeHooks = active.filter((k) => k.hookType === 'kprobe').flatMap((k) => kprobeHookFor(k.kind) ?? [])
 
     for (const name of removeStaleInstances(probed.tracefs)) {
       ctx.notice(`removed tracefs instance ${name} of a run that no longer exists`)
     }
+    // Their instances are gone now, so the probes are no longer enabled anywhere.
+    for (const name of removeStaleKprobes(probed.tracefs)) {
+      ctx.notice(`removed kprobe event ${name} of a run that no longer exists`)
+    }
     const tag = runTag(req.tool)
     const instance = new TraceInstance(probed.tracefs, tag.name)
+    const kprobes = kprobeHooks.length > 0 ? new KprobeRun(probed.tracefs, tag, kprobeHooks, req) : null
+    if (kprobes?.joinProblem) ctx.notice(`addresses of IPv6 sockets print as "-": ${kprobes.joinProblem} (never changed by this tool)`)
     const wantStack = req.fields.includes('stack')
     let malformed = 0
     let finalLost: number | null = null
@@ -137,7 +170,7 @@ export class FtraceBackend implements Backend {
     const byEvent = new Map(hooks.map((h) => [h.event, h]))
 
     const run: Run = {
-      stats: () => ({ lost: finalLost ?? instance.lostEvents(), unresolved: 0, malformed }),
+      stats: () => ({ lost: finalLost ?? instance.lostEvents(), unresolved: kprobes?.unresolved ?? 0, malformed }),
       close: () => {
         if (closed) return
         closed = true
@@ -150,7 +183,9 @@ export class FtraceBackend implements Backend {
           // closing must release the kernel objects whatever happened before
         }
         reader?.stop()
+        // The probes are enabled in the instance: removing them first would fail with EBUSY.
         instance.remove()
+        kprobes?.remove()
       },
     }
     try {
@@ -164,8 +199,10 @@ export class FtraceBackend implements Backend {
       for (const hook of hooks) {
         const format = probed.formats.get(`${hook.system}:${hook.event}`)
         if (!format) throw new Error(`no format for ${hook.event}`)
+        for (const [option, on] of Object.entries(hook.instanceOptions?.(format, req) ?? {})) instance.setOption(option, on)
         instance.enableEvent(hook.system, hook.event, hook.kernelFilter(format, req))
       }
+      kprobes?.attach(instance)
       instance.write('tracing_on', '1')
       reader = new TracePipeReader(instance.path('trace_pipe'), {
         lines: (lines) => {
@@ -185,6 +222,13 @@ export class FtraceBackend implements Backend {
             }
             if (wantStack) joiner.otherLine()
             if (line.type === 'lost') continue // counted from per_cpu stats
+            if (kprobes?.handles(line.event)) {
+              const event = kprobes.decode(line)
+              if (event === null) malformed++
+              else if (wantStack) joiner.event(line.cpu, event)
+              else ctx.sink.event(event)
+              continue
+            }
             const hook = byEvent.get(line.event)
             const format = hook && probed.formats.get(`${hook.system}:${hook.event}`)
             if (!hook || !format) {
@@ -198,6 +242,7 @@ export class FtraceBackend implements Backend {
           }
         },
         drained: () => {
+          kprobes?.tick()
           if (wantStack) joiner.drained()
           ctx.sink.batchEnd()
         },

@@ -11,7 +11,7 @@ export type HookType = 'tracepoint' | 'kprobe'
 export type HookChoice = 'auto' | HookType
 
 /** Event fields that not every hook can fill. */
-export type OptionalField = 'seq' | 'err' | 'stack' | 'netns' | 'comm' | 'state'
+export type OptionalField = 'seq' | 'err' | 'stack' | 'netns' | 'comm' | 'state' | 'dev'
 
 export interface KindRequest {
   kind: EventKind
@@ -29,6 +29,14 @@ export interface RunRequest {
   hookType: HookChoice
   /** Failed transmit attempts wanted too (tcpretrans --err). */
   includeFailed: boolean
+  /** Hide drops with reason NOT_SPECIFIED (counted) — tcpdrop without --all-reasons. */
+  hideNotSpecified: boolean
+  /** Resolve the owning process of sockets (tcpdrop --owner). */
+  owner: boolean
+  /** --rate-limit (event lines/s, 0 = none) for backends that enforce it in the kernel. */
+  rateLimit: number
+  /** --stack-rate (stacks/s, 0 = none). */
+  stackRate: number
   stackDepth: number
   bufferKb: number
   debug: boolean
@@ -59,6 +67,8 @@ export interface BackendReport {
   reason: string | null
   /** The backend is unusable for lack of privilege (→ exit 3 when nothing else works). */
   permissionDenied: boolean
+  /** --rate-limit is enforced in the kernel (suppressed counts come from stats()). */
+  rateLimitInKernel?: boolean
   hookTypes: Record<HookType, HookTypeStatus>
   kinds: KindPlan[]
 }
@@ -70,6 +80,10 @@ export interface RunStats {
   unresolved: number
   /** Trace lines that could not be parsed (skipped). */
   malformed: number
+  /** Events suppressed by a rate limit enforced in the kernel. */
+  suppressed?: number
+  /** Drops hidden because their reason is NOT_SPECIFIED. */
+  hiddenNotSpecified?: number
 }
 
 export interface Run {
@@ -77,6 +91,8 @@ export interface Run {
   /** Backends that aggregate in the kernel push the counts gathered since the
    *  last call into the sink now (called before each interval is printed). */
   sample?(): void
+  /** Kernel-suppressed events by label (e.g. TCP state) since the last call. */
+  takeSuppressed?(): Array<{ key: string; count: number }>
   /** Releases every kernel object of the run. Synchronous, idempotent and
    *  safe to call from a process 'exit' handler. */
   close(): void

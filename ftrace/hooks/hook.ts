@@ -16,6 +16,8 @@ export interface TracepointHook {
   event: string
   /** Fields, filter places, limits; `usable: false` with a reason when it cannot serve req. */
   plan(format: EventFormat, req: RunRequest): Omit<KindPlan, 'kind' | 'hookType' | 'hook'>
+  /** Instance options this hook needs (e.g. `hash-ptr` off for raw pointers); absent options are skipped. */
+  instanceOptions?(format: EventFormat, req: RunRequest): Record<string, boolean>
   /** The in-kernel filter expression for events/<sys>/<event>/filter ('' for none). */
   kernelFilter(format: EventFormat, req: RunRequest): string
   /** One parsed trace line → Event (stack filled later), or null when it is not for us. */

@@ -22,7 +22,8 @@ const FILTER_PLACES: Partial<Record<FilterName, FilterPlace>> = {
 
 function unusableFor(req: RunRequest, event: string, fmt: EventFormat, extra: { seq: boolean }): string | null {
   if (req.filters.netns !== null) return `--netns: tcp:${event} has no network-namespace field`
-  if (req.fields.includes('seq') && !extra.seq) return `--seq: tcp:${event} has no sequence-number field`
+  // SYN-ACKs have no sequence number worth a column: --seq prints `-` for them.
+  if (event === 'tcp_retransmit_skb' && req.fields.includes('seq') && !extra.seq) return `--seq: tcp:${event} has no sequence-number field`
   if (req.includeFailed && event === 'tcp_retransmit_skb' && !hasField(fmt, 'err')) {
     return '--err: tcp:tcp_retransmit_skb has no err field on this kernel (added in 6.17): failed attempts are not traced'
   }

@@ -47,6 +47,10 @@ export async function runTool(tool: ToolDefinition, proc: ToolProcess, backends 
     filters: common.filters,
     hookType: common.hookType,
     includeFailed: tool.includeFailed(args),
+    hideNotSpecified: tool.hidesNotSpecified?.(args) ?? false,
+    owner: Boolean(args.owner),
+    rateLimit: tool.printsEachEvent(args) ? common.rateLimit : 0,
+    stackRate: typeof args['stack-rate'] === 'number' ? args['stack-rate'] : 0,
     stackDepth: typeof args['stack-depth'] === 'number' ? args['stack-depth'] : 16,
     bufferKb: common.bufferKb,
     debug: common.debug,
@@ -103,7 +107,8 @@ async function traceUntilStopped(
     for (const [f, place] of Object.entries(k.filters)) if (place !== 'kernel') inUser.add(f as FilterName)
   }
   const keep = userSpaceFilter(common.filters, inUser)
-  const limiter = new RateLimiter(output.perEvent ? common.rateLimit : 0)
+  // Backends that enforce --rate-limit in the kernel report what they suppressed.
+  const limiter = new RateLimiter(output.perEvent && !report.rateLimitInKernel ? common.rateLimit : 0)
   let seen = 0
   let done = false
 
@@ -131,13 +136,14 @@ async function traceUntilStopped(
   const timers: NodeJS.Timeout[] = []
   let lostReported = 0
   try {
+    await output.start?.()
     run = await backend.start(req, report, {
       sink,
       notice: (m) => warn(m),
       fail: (err) => stopRequested(err),
     })
     const hooks = active.map((k) => k.hook).join(', ')
-    note(`Tracing ${tool.tracing} via ${backend.name} (${hooks}). Ctrl-C to end.`)
+    note(tool.banner ? tool.banner(backend.name, active) : `Tracing ${tool.tracing} via ${backend.name} (${hooks}). Ctrl-C to end.`)
     const missing = report.kinds.filter((k) => !k.usable).map((k) => `${k.kind} (${k.reason})`)
     if (missing.length) note(`Not traced: ${missing.join('; ')}`)
     output.header()
@@ -151,7 +157,7 @@ async function traceUntilStopped(
       timers.push(
         setInterval(() => {
           currentRun.sample?.()
-          output.interval?.()
+          output.interval?.({ lost: currentRun.stats().lost })
           writer.flush()
           intervals++
           if (tool.maxCounts === 'intervals' && common.maxEvents !== null && intervals >= common.maxEvents) {
@@ -163,8 +169,8 @@ async function traceUntilStopped(
     }
     timers.push(
       setInterval(() => {
-        lostReported = reportLoss(currentRun.stats().lost, lostReported, common, writer, warn)
-        reportSuppressed(limiter, common, writer, warn)
+        lostReported = reportLoss(currentRun.stats().lost, lostReported, tool.perEventTool && common.json, writer, warn)
+        reportSuppressed(limiter, currentRun, common, writer, warn)
         writer.flush()
       }, 1000),
     )
@@ -176,12 +182,13 @@ async function traceUntilStopped(
     run.close()
     if (failure) throw failure
     const stats = run.stats()
-    lostReported = reportLoss(stats.lost, lostReported, common, writer, warn)
-    reportSuppressed(limiter, common, writer, warn)
+    lostReported = reportLoss(stats.lost, lostReported, tool.perEventTool && common.json, writer, warn)
+    reportSuppressed(limiter, run, common, writer, warn)
     output.finish({
       lost: stats.lost,
-      suppressed: limiter.total,
+      suppressed: limiter.total + (stats.suppressed ?? 0),
       unresolved: stats.unresolved,
+      hiddenNotSpecified: stats.hiddenNotSpecified ?? 0,
       durationS: Math.round((Date.now() - startedAt) / 100) / 10,
     })
     if (stats.malformed > 0 && common.debug) warn(`${stats.malformed} trace lines could not be parsed`)
@@ -190,24 +197,31 @@ async function traceUntilStopped(
   } finally {
     for (const t of timers) clearInterval(t)
     run?.close()
+    output.close?.()
     for (const s of STOP_SIGNALS) proc.off(s, onSignal)
     proc.off('exit', onExit)
   }
 }
 
-function reportLoss(total: number, reported: number, common: CommonOptions, writer: StdoutWriter, warn: (m: string) => void): number {
+/** WARNING on stderr while loss grows; `{"type":"lost"}` records only for
+ *  per-event tools (dropwatch reports loss in its interval records). */
+function reportLoss(total: number, reported: number, jsonRecord: boolean, writer: StdoutWriter, warn: (m: string) => void): number {
   if (total <= reported) return reported
   const count = total - reported
-  if (common.json) writer.write(jsonLine({ type: 'lost', count, total }))
+  if (jsonRecord) writer.write(jsonLine({ type: 'lost', count, total }))
   warn(`WARNING: ${count} events lost (${total} in total)`)
   return total
 }
 
-function reportSuppressed(limiter: RateLimiter, common: CommonOptions, writer: StdoutWriter, warn: (m: string) => void): void {
-  const r = limiter.takeReport()
-  if (!r) return
-  if (common.json) {
-    writer.write(jsonLine({ type: 'suppressed', count: r.count, total: r.total, by: r.byKey.map((k) => ({ key: k.key, count: k.count })) }))
-  }
-  warn(`${r.count} events suppressed by --rate-limit (${r.byKey.map((k) => `${k.key}: ${k.count}`).join(', ')})`)
+function reportSuppressed(limiter: RateLimiter, run: Run, common: CommonOptions, writer: StdoutWriter, warn: (m: string) => void): void {
+  const user = limiter.takeReport()
+  const kernel = run.takeSuppressed?.() ?? []
+  const byKey = new Map<string, number>()
+  for (const k of [...(user?.byKey ?? []), ...kernel]) byKey.set(k.key, (byKey.get(k.key) ?? 0) + k.count)
+  const count = [...byKey.values()].reduce((a, b) => a + b, 0)
+  if (count === 0) return
+  const total = limiter.total + (run.stats().suppressed ?? 0)
+  const by = [...byKey].map(([key, n]) => ({ key, count: n })).sort((a, b) => b.count - a.count)
+  if (common.json) writer.write(jsonLine({ type: 'suppressed', count, total, by }))
+  warn(`${count} events suppressed by --rate-limit (${by.map((k) => `${k.key}: ${k.count}`).join(', ')})`)
 }

@@ -2,7 +2,7 @@
 // frames of the tracing machinery itself removed (they say nothing about why
 // the event happened), at most `depth` frames.
 
-const TRACING_FRAME = /^(trace_event_raw_event_|perf_trace_|__traceiter_|__bpf_trace_|bpf_trace_run\d|trace_call_bpf|__trace_|ftrace_|kprobe_|__kprobes_|sk_skb_reason_drop\b)/
+const TRACING_FRAME = /^(trace_event_raw_event_|perf_trace_|__traceiter_|__bpf_trace_|bpf_trace_run\d|bpf_prog_|trace_call_bpf|__trace_|ftrace_|kprobe_|__kprobes_|sk_skb_reason_drop\b)/
 
 /** `tcp_ack+0xaf7/0x14d0` → `tcp_ack+0xaf7` (the function size adds nothing). */
 export function cleanFrame(frame: string): string {

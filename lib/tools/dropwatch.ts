@@ -1,14 +1,22 @@
 // dropwatch: interval summaries of where the kernel drops packets (SPEC §6).
-// The options are final; no backend serves `skb-drop-count` yet, so a run ends
-// with exit 4 naming, per backend, why.
-import { RuntimeError } from '../errors.js'
+// Backends serve `skb-drop-count` (ftrace: one event per kfree_skb line; bpf:
+// kernel-aggregated counts through Run.sample()); the output aggregates either.
+import { UsageError } from '../errors.js'
+import { parseListenAddress } from '../prometheus.js'
+import { DropwatchOutput, dropwatchBanner } from './dropwatch-output.js'
 import type { ToolDefinition } from './tool.js'
+
+function asList(v: unknown): string[] {
+  if (v === undefined) return []
+  return (Array.isArray(v) ? v : [v]).map(String)
+}
 
 export const dropwatch: ToolDefinition = {
   name: 'dropwatch',
   summary: 'Summarize where the kernel drops packets, every interval.',
   tracing: 'dropped packets',
   maxCounts: 'intervals',
+  printsEachEvent: () => false,
   perEventTool: false,
   options: {
     interval: { alias: 'i', type: 'number', default: 5, describe: 'print a summary every SECONDS', requiresArg: true, group: 'dropwatch:' },
@@ -23,13 +31,24 @@ export const dropwatch: ToolDefinition = {
     ['dropwatch -i 1 --by reason', 'drops by reason every second'],
     ['dropwatch --prometheus 127.0.0.1:9464', 'also serve /metrics'],
   ],
-  validate() {},
+  banner: dropwatchBanner,
+  validate(args, common) {
+    const i = args.interval
+    if (typeof i !== 'number' || !Number.isFinite(i) || i <= 0) throw new UsageError(`--interval: needs a positive number, not "${String(i)}"`)
+    const top = args.top
+    if (top !== undefined && (typeof top !== 'number' || !Number.isInteger(top) || top < 1)) {
+      throw new UsageError(`--top: needs an integer >= 1, not "${String(top)}"`)
+    }
+    if (typeof args.prometheus === 'string') parseListenAddress(args.prometheus)
+    // Reason names are checked against the running kernel by the backend (exit 4 if unknown there).
+    const reasons = asList(args.reason).map((r) => r.trim().toUpperCase().replace(/^SKB_DROP_REASON_/, ''))
+    if (reasons.some((r) => !/^[A-Z0-9_]+$/.test(r))) throw new UsageError(`--reason: needs a drop-reason name such as NO_SOCKET, not "${asList(args.reason).join(', ')}"`)
+    common.filters.reasons = reasons
+  },
   kinds: () => [{ kind: 'skb-drop-count', required: true }],
   allKinds: () => [{ kind: 'skb-drop-count', required: true }],
-  fields: () => [],
+  fields: (args) => (args.by === 'dev' ? ['dev'] : []),
   includeFailed: () => false,
   intervalSeconds: (args) => (typeof args.interval === 'number' ? args.interval : null),
-  createOutput() {
-    throw new RuntimeError('dropwatch output is not implemented yet')
-  },
+  createOutput: (ctx) => new DropwatchOutput(ctx),
 }

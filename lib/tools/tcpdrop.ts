@@ -1,14 +1,21 @@
 // tcpdrop: TCP segments the kernel dropped, with reason, state, flags, stack
-// (SPEC §4). The options are final; no backend serves `tcp-drop` yet, so a run
-// ends with exit 4 naming, per backend, why.
-import { RuntimeError } from '../errors.js'
-import type { ToolDefinition } from './tool.js'
+// (SPEC §4).
+import { UsageError } from '../errors.js'
+import { TcpdropOutput } from './tcpdrop-output.js'
+import type { ToolArgs, ToolDefinition } from './tool.js'
+
+function reasonNames(args: ToolArgs): string[] {
+  const v = args.reason
+  const list = v === undefined ? [] : Array.isArray(v) ? v : [v]
+  return list.map((r) => String(r).trim().toUpperCase().replace(/^SKB_DROP_REASON_/, ''))
+}
 
 export const tcpdrop: ToolDefinition = {
   name: 'tcpdrop',
   summary: 'Trace TCP segments dropped by the kernel, with reason, TCP state, flags and kernel stack.',
   tracing: 'TCP drops',
   maxCounts: 'events',
+  printsEachEvent: () => true,
   perEventTool: true,
   options: {
     reason: { type: 'string', describe: 'only drops with reason NAME (repeatable)', requiresArg: true, group: 'tcpdrop:' },
@@ -23,13 +30,24 @@ export const tcpdrop: ToolDefinition = {
     ['tcpdrop --no-stack -4 --port 443', 'IPv4 drops on port 443, no stacks'],
     ['tcpdrop --reason NO_SOCKET -j', 'only NO_SOCKET drops, as JSON Lines'],
   ],
-  validate() {},
+  validate(args, common) {
+    const reasons = reasonNames(args)
+    const bad = reasons.find((r) => !/^[A-Z0-9_]+$/.test(r))
+    if (bad !== undefined) throw new UsageError(`--reason: needs a drop-reason name such as NO_SOCKET, not "${bad}"`)
+    common.filters.reasons = reasons
+    for (const name of ['stack-depth', 'stack-rate'] as const) {
+      const n = args[name]
+      const max = name === 'stack-depth' ? 32 : 1_000_000
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max || (name === 'stack-depth' && n < 1)) {
+        throw new UsageError(`--${name}: needs an integer from ${name === 'stack-depth' ? 1 : 0} to ${max}, not "${String(n)}"`)
+      }
+    }
+  },
+  hidesNotSpecified: (args) => !args['all-reasons'] && reasonNames(args).length === 0,
   kinds: () => [{ kind: 'tcp-drop', required: true }],
   allKinds: () => [{ kind: 'tcp-drop', required: true }],
   fields: (args) => (args['no-stack'] ? [] : ['stack']),
   includeFailed: () => false,
   intervalSeconds: () => null,
-  createOutput() {
-    throw new RuntimeError('tcpdrop output is not implemented yet')
-  },
+  createOutput: (ctx) => new TcpdropOutput(ctx),
 }

@@ -9,6 +9,7 @@ export const tcpretrans: ToolDefinition = {
   summary: 'Trace TCP retransmits (and SYN-ACK retransmits, tail loss probes).',
   tracing: 'TCP retransmits',
   maxCounts: 'events',
+  printsEachEvent: (args) => !args.count,
   perEventTool: true,
   options: {
     lossprobe: { alias: 'l', type: 'boolean', describe: 'also trace tail loss probe attempts (L lines; needs a kprobe)', group: 'tcpretrans:' },

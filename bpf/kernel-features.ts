@@ -1,0 +1,40 @@
+// What the running kernel offers the bpf backend, found by detection (BTF,
+// sysfs), never by version string: tracepoint prototypes from BTF (their
+// argument count tells the 6.17 tcp_retransmit_skb change, reason and rx_sk
+// of kfree_skb), kprobe support, ring buffer support.
+import { existsSync } from 'node:fs'
+import { DropReasons } from '../lib/kernel/drop-reasons.js'
+import type { Libbpf } from './libbpf.js'
+
+export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux'
+const KPROBE_PMU = '/sys/bus/event_source/devices/kprobe'
+
+export class KernelFeatures {
+  readonly #lib: Libbpf
+  readonly #args = new Map<string, number | null>()
+  #reasons: DropReasons | null = null
+
+  constructor(lib: Libbpf) {
+    this.#lib = lib
+  }
+
+  /** Arguments of tp_btf/<event> (without the context pointer); null when absent. */
+  tracepointArgs(event: string): number | null {
+    if (!this.#args.has(event)) this.#args.set(event, this.#lib.tracepointArgCount(event))
+    return this.#args.get(event) ?? null
+  }
+
+  /** Drop-reason names of this kernel (BTF enum skb_drop_reason). */
+  dropReasons(): DropReasons {
+    this.#reasons ??= DropReasons.load()
+    return this.#reasons
+  }
+
+  /** BPF kprobes attach through the kprobe PMU (or tracefs kprobe_events). */
+  get kprobes(): { usable: boolean; reason: string | null } {
+    if (existsSync(KPROBE_PMU) || existsSync('/sys/kernel/tracing/kprobe_events') || existsSync('/sys/kernel/debug/tracing/kprobe_events')) {
+      return { usable: true, reason: null }
+    }
+    return { usable: false, reason: 'this kernel has no kprobes (CONFIG_KPROBES off)' }
+  }
+}

@@ -1,0 +1,210 @@
+// The koffi binding to libbpf.so.1 (Debian/Ubuntu package libbpf1, ABI 1.x).
+// Only the calls the backend uses. libbpf 1.x reports errors as NULL + errno
+// (pointer results) or a negative errno (int results); both become LibbpfError.
+import { createRequire } from 'node:module'
+import { constants } from 'node:os'
+import type * as KoffiTypes from 'koffi'
+
+type Koffi = typeof KoffiTypes
+type Fn = (...args: unknown[]) => unknown
+
+export class LibbpfError extends Error {
+  readonly errno: number
+  constructor(what: string, errno: number, detail?: string) {
+    const name = errnoName(errno)
+    super(`${what}: ${name}${detail ? ` (${detail})` : ''}`)
+    this.errno = errno
+  }
+}
+
+export function errnoName(errno: number): string {
+  for (const [name, n] of Object.entries(constants.errno)) if (n === errno) return name
+  return `errno ${errno}`
+}
+
+/** BTF kinds used here (include/uapi/linux/btf.h). */
+export const BTF_KIND = { TYPEDEF: 8, FUNC_PROTO: 13, PTR: 2, ENUM: 6, ENUM64: 19 } as const
+
+export type Pointer = bigint
+
+export interface Libbpf {
+  koffi: Koffi
+  openFile(path: string): Pointer
+  close(obj: Pointer): void
+  findProgram(obj: Pointer, name: string): Pointer
+  setAutoload(prog: Pointer, on: boolean): void
+  findMap(obj: Pointer, name: string): Pointer
+  setMaxEntries(map: Pointer, n: number): void
+  /** The map's initial data (.rodata) as a writable view, before load. */
+  initialValue(map: Pointer): Uint8Array
+  mapFd(map: Pointer): number
+  load(obj: Pointer): void
+  attach(prog: Pointer, what: string): Pointer
+  destroyLink(link: Pointer): void
+  ringBufferNew(mapFd: number, onSample: (data: DataView) => void): { rb: Pointer; release(): void }
+  ringBufferConsume(rb: Pointer): number
+  ringBufferFree(rb: Pointer): void
+  lookup(fd: number, key: Uint8Array, value: Uint8Array): boolean
+  nextKey(fd: number, key: Uint8Array | null, next: Uint8Array): boolean
+  deleteElem(fd: number, key: Uint8Array): void
+  possibleCpus(): number
+  /** Arguments of a tracepoint's BTF prototype (without the leading context), or null. */
+  tracepointArgCount(event: string): number | null
+  /** libbpf's own log lines (captured, and echoed with --debug). */
+  log: string[]
+  setDebug(on: boolean): void
+}
+
+let cached: Libbpf | null = null
+let loadError: string | null = null
+
+/** Loads libbpf.so.1 once; throws with the reason when it is missing. */
+export function libbpf(): Libbpf {
+  if (cached) return cached
+  if (loadError) throw new Error(loadError)
+  try {
+    cached = bind()
+    return cached
+  } catch (err) {
+    loadError = (err as Error).message
+    throw err
+  }
+}
+
+function bind(): Libbpf {
+  const require = createRequire(import.meta.url)
+  let koffi: Koffi
+  try {
+    koffi = require('koffi') as Koffi
+  } catch (err) {
+    throw new Error(`cannot load koffi (the FFI module): ${(err as Error).message}`)
+  }
+  let lib: KoffiTypes.LibraryHandle
+  try {
+    lib = koffi.load('libbpf.so.1')
+  } catch {
+    throw new Error('libbpf.so.1 not found (install the libbpf1 package)')
+  }
+  const libc = koffi.load('libc.so.6')
+  const f = (decl: string): Fn => lib.func(decl) as Fn
+  const api = {
+    openFile: f('void *bpf_object__open_file(const char *path, void *opts)'),
+    close: f('void bpf_object__close(void *obj)'),
+    findProgram: f('void *bpf_object__find_program_by_name(void *obj, const char *name)'),
+    setAutoload: f('int bpf_program__set_autoload(void *prog, bool autoload)'),
+    findMap: f('void *bpf_object__find_map_by_name(void *obj, const char *name)'),
+    setMaxEntries: f('int bpf_map__set_max_entries(void *map, uint32_t n)'),
+    initialValue: f('void *bpf_map__initial_value(void *map, _Out_ size_t *size)'),
+    mapFd: f('int bpf_map__fd(void *map)'),
+    load: f('int bpf_object__load(void *obj)'),
+    attach: f('void *bpf_program__attach(void *prog)'),
+    destroyLink: f('int bpf_link__destroy(void *link)'),
+    rbNew: f('void *ring_buffer__new(int fd, void *cb, void *ctx, void *opts)'),
+    rbConsume: f('int ring_buffer__consume(void *rb)'),
+    rbFree: f('void ring_buffer__free(void *rb)'),
+    lookup: f('int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)'),
+    nextKey: f('int bpf_map_get_next_key(int fd, const void *key, _Out_ void *next)'),
+    deleteElem: f('int bpf_map_delete_elem(int fd, const void *key)'),
+    possibleCpus: f('int libbpf_num_possible_cpus(void)'),
+    setPrint: f('void *libbpf_set_print(void *fn)'),
+    btfLoadVmlinux: f('void *btf__load_vmlinux_btf(void)'),
+    btfFindByNameKind: f('int btf__find_by_name_kind(void *btf, const char *name, uint32_t kind)'),
+    btfTypeById: f('void *btf__type_by_id(void *btf, uint32_t id)'),
+    btfFree: f('void btf__free(void *btf)'),
+  }
+  const vsnprintf = libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t size, const char *fmt, void *ap)') as Fn
+  const isNull = (p: unknown) => p === null || p === 0n || p === undefined
+  const check = (what: string, rc: unknown) => {
+    if (typeof rc === 'number' && rc < 0) throw new LibbpfError(what, -rc, lastLog())
+  }
+  const nonNull = (what: string, p: unknown): Pointer => {
+    if (isNull(p)) throw new LibbpfError(what, koffi.errno(), lastLog())
+    return p as Pointer
+  }
+
+  const log: string[] = []
+  let debug = false
+  const lastLog = () => log.slice(-3).join(' | ').slice(0, 500) || undefined
+  const PrintFn = koffi.proto('int netdrop_libbpf_print(int level, const char *fmt, void *ap)')
+  const printBuf = new Uint8Array(4096)
+  const printCb = koffi.register((level: number, fmt: string, ap: unknown) => {
+    const n = vsnprintf(printBuf, printBuf.length, fmt, ap) as number
+    const text = Buffer.from(printBuf.subarray(0, Math.max(0, Math.min(n, printBuf.length - 1)))).toString('utf8').trimEnd()
+    if (log.length > 200) log.splice(0, 100)
+    log.push(text)
+    if (debug || level === 0) {
+      // level 0 = warnings; shown only with --debug, like libbpf-tools' -v.
+      if (debug) process.stderr.write(`libbpf: ${text}\n`)
+    }
+    return 0
+  }, koffi.pointer(PrintFn))
+  api.setPrint(printCb)
+
+  const SampleFn = koffi.proto('int netdrop_rb_sample(void *ctx, void *data, size_t size)')
+
+  return {
+    koffi,
+    log,
+    setDebug: (on) => {
+      debug = on
+    },
+    openFile: (path) => {
+      const p = api.openFile(path, null)
+      return nonNull(`opening ${path}`, p)
+    },
+    close: (obj) => void api.close(obj),
+    findProgram: (obj, name) => nonNull(`program ${name}`, api.findProgram(obj, name)),
+    setAutoload: (prog, on) => check('set_autoload', api.setAutoload(prog, on)),
+    findMap: (obj, name) => nonNull(`map ${name}`, api.findMap(obj, name)),
+    setMaxEntries: (map, n) => check('set_max_entries', api.setMaxEntries(map, n)),
+    initialValue: (map) => {
+      const size = [0]
+      const p = nonNull('initial value', api.initialValue(map, size))
+      return new Uint8Array(koffi.view(p, Number(size[0])))
+    },
+    mapFd: (map) => api.mapFd(map) as number,
+    load: (obj) => check('loading BPF programs', api.load(obj)),
+    attach: (prog, what) => nonNull(`attaching ${what}`, api.attach(prog)),
+    destroyLink: (link) => void api.destroyLink(link),
+    ringBufferNew: (fd, onSample) => {
+      const cb = koffi.register((_ctx: unknown, data: unknown, size: number | bigint) => {
+        onSample(new DataView(koffi.view(data, Number(size))))
+        return 0
+      }, koffi.pointer(SampleFn))
+      const rb = nonNull('ring_buffer__new', api.rbNew(fd, cb, null, null))
+      return { rb, release: () => koffi.unregister(cb) }
+    },
+    ringBufferConsume: (rb) => {
+      const n = api.rbConsume(rb) as number
+      if (n < 0) throw new LibbpfError('ring_buffer__consume', -n)
+      return n
+    },
+    ringBufferFree: (rb) => void api.rbFree(rb),
+    lookup: (fd, key, value) => (api.lookup(fd, key, value) as number) === 0,
+    nextKey: (fd, key, next) => (api.nextKey(fd, key, next) as number) === 0,
+    deleteElem: (fd, key) => void api.deleteElem(fd, key),
+    possibleCpus: () => api.possibleCpus() as number,
+    tracepointArgCount: (event) => {
+      const btf = api.btfLoadVmlinux()
+      if (isNull(btf)) return null
+      try {
+        // typedef btf_trace_<event> → pointer → func_proto(void *, args...)
+        const id = api.btfFindByNameKind(btf, `btf_trace_${event}`, BTF_KIND.TYPEDEF) as number
+        if (id < 0) return null
+        let t = id
+        for (let hop = 0; hop < 4; hop++) {
+          const type = api.btfTypeById(btf, t)
+          if (isNull(type)) return null
+          const words = new Uint32Array(koffi.view(type, 12))
+          const info = words[1] ?? 0
+          const kind = (info >> 24) & 0x1f
+          if (kind === BTF_KIND.FUNC_PROTO) return (info & 0xffff) - 1
+          t = words[2] ?? 0
+        }
+        return null
+      } finally {
+        api.btfFree(btf)
+      }
+    },
+  }
+}

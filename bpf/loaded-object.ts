@@ -1,0 +1,124 @@
+// One BPF object for one run: open, choose programs, write the filter
+// configuration, size the ring buffer, load, attach, poll the ring buffer,
+// read counters — and release everything (links, ring buffer, object) in
+// close(), synchronously, on every exit path. The kernel drops programs and
+// links when the process dies (they are not pinned), so a killed run leaves
+// nothing behind.
+import { encodeFilterConfig, type FilterConfigValues } from './event-abi.js'
+import { libbpf, type Libbpf, type Pointer } from './libbpf.js'
+
+export interface ObjectSpec {
+  path: string
+  /** Programs to load and attach; every other program in the object is not loaded. */
+  programs: string[]
+  /** All program names in the object (to switch off the unused ones). */
+  allPrograms: string[]
+  config: FilterConfigValues
+  ringBytes: number
+}
+
+const POLL_MS = 10
+
+export class LoadedObject {
+  readonly #lib: Libbpf
+  #obj: Pointer | null = null
+  #links: Pointer[] = []
+  #rb: { rb: Pointer; release(): void } | null = null
+  #timer: NodeJS.Timeout | null = null
+  #closed = false
+
+  constructor() {
+    this.#lib = libbpf()
+  }
+
+  get lib(): Libbpf {
+    return this.#lib
+  }
+
+  open(spec: ObjectSpec): void {
+    const L = this.#lib
+    this.#obj = L.openFile(spec.path)
+    for (const name of spec.allPrograms) L.setAutoload(L.findProgram(this.#obj, name), spec.programs.includes(name))
+    encodeFilterConfig(L.initialValue(L.findMap(this.#obj, '.rodata')), spec.config)
+    L.setMaxEntries(L.findMap(this.#obj, 'events'), ringSize(spec.ringBytes))
+    L.load(this.#obj)
+    for (const name of spec.programs) this.#links.push(L.attach(L.findProgram(this.#obj, name), name))
+  }
+
+  mapFd(name: string): number {
+    if (this.#obj === null) throw new Error('object not open')
+    return this.#lib.mapFd(this.#lib.findMap(this.#obj, name))
+  }
+
+  /** Starts polling the ring buffer every ~10 ms; onBatchEnd after each poll. */
+  poll(onRecord: (dv: DataView) => void, onBatchEnd: () => void, onError: (err: Error) => void): void {
+    this.#rb = this.#lib.ringBufferNew(this.mapFd('events'), onRecord)
+    const tick = () => {
+      if (this.#closed || !this.#rb) return
+      try {
+        this.#lib.ringBufferConsume(this.#rb.rb)
+        onBatchEnd()
+      } catch (err) {
+        onError(err instanceof Error ? err : new Error(String(err)))
+        return
+      }
+      this.#timer = setTimeout(tick, POLL_MS)
+    }
+    this.#timer = setTimeout(tick, 0)
+  }
+
+  /** Consumes whatever is in the ring buffer now (before closing). */
+  drain(): void {
+    if (this.#rb && !this.#closed) this.#lib.ringBufferConsume(this.#rb.rb)
+  }
+
+  /** Sum over CPUs of a per-CPU u64 array map entry. */
+  perCpuSum(map: string, index: number): number {
+    const ncpu = this.#lib.possibleCpus()
+    const key = new Uint8Array(4)
+    new DataView(key.buffer).setUint32(0, index, true)
+    const value = new Uint8Array(8 * ncpu)
+    if (!this.#lib.lookup(this.mapFd(map), key, value)) return 0
+    const dv = new DataView(value.buffer)
+    let sum = 0n
+    for (let i = 0; i < ncpu; i++) sum += dv.getBigUint64(8 * i, true)
+    return Number(sum)
+  }
+
+  /** Every (key, value) of a hash map. */
+  entries(map: string, keySize: number, valueSize: number): Array<[Uint8Array, Uint8Array]> {
+    const fd = this.mapFd(map)
+    const out: Array<[Uint8Array, Uint8Array]> = []
+    let key: Uint8Array | null = null
+    for (let i = 0; i < 1_000_000; i++) {
+      const next: Uint8Array = new Uint8Array(keySize)
+      if (!this.#lib.nextKey(fd, key, next)) break
+      const value = new Uint8Array(valueSize)
+      if (this.#lib.lookup(fd, next, value)) out.push([next, value])
+      key = next
+    }
+    return out
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#timer) clearTimeout(this.#timer)
+    for (const link of this.#links.reverse()) this.#lib.destroyLink(link)
+    this.#links = []
+    if (this.#rb) {
+      this.#lib.ringBufferFree(this.#rb.rb)
+      this.#rb.release()
+      this.#rb = null
+    }
+    if (this.#obj !== null) this.#lib.close(this.#obj)
+    this.#obj = null
+  }
+}
+
+/** Ring buffers are a power of two of pages. */
+export function ringSize(bytes: number): number {
+  let size = 4096
+  while (size < bytes && size < 1 << 30) size *= 2
+  return size
+}

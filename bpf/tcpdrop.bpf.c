@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tcpdrop: TCP segments freed as dropped (skb:kfree_skb). The tracepoint's
+ * prototype grew over time — (skb, location), + reason (5.17), + rx_sk (6.11) —
+ * so there is one program per prototype and user space loads the one matching
+ * the running kernel's BTF.
+ *
+ * A drop is a TCP drop when the skb's socket (rx_sk, else skb->sk) is a TCP
+ * socket, or, with no socket, when the IP header says TCP (first fragment;
+ * IPv6 extension headers skipped). Copies owned by packet sockets are not.
+ * The tuple is the segment's own source → destination, from its headers.
+ */
+#include "include/netdrop-common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define SOCK_STREAM 1
+#define TCP_TIME_WAIT 6
+#define TCP_NEW_SYN_RECV 12
+#define MAX_IPV6_EXT_HEADERS 4
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct drop_event);
+} scratch SEC(".maps");
+
+struct ipv4_header {
+	__u8 ver_ihl;
+	__u8 tos;
+	__be16 tot_len;
+	__be16 id;
+	__be16 frag_off;
+	__u8 ttl;
+	__u8 protocol;
+	__be16 check;
+	__be32 saddr;
+	__be32 daddr;
+};
+
+struct ipv6_header {
+	__be32 ver_tc_flow;
+	__be16 payload_len;
+	__u8 nexthdr;
+	__u8 hop_limit;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+/* Reads the IP and TCP headers; returns true when the packet is TCP (first fragment). */
+static __always_inline bool read_headers(const struct sk_buff *skb, struct drop_event *e)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__be16 proto = BPF_CORE_READ(skb, protocol);
+	__u32 th;
+	__u8 l4;
+
+	if (!head || nh == (__u16)~0U)
+		return false;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct ipv4_header ip;
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return false;
+		if ((ip.ver_ihl >> 4) != 4 || (bpf_ntohs(ip.frag_off) & 0x1fff))
+			return false;
+		l4 = ip.protocol;
+		th = nh + (ip.ver_ihl & 0xf) * 4;
+		e->family = 4;
+		v4_mapped(e->saddr, ip.saddr);
+		v4_mapped(e->daddr, ip.daddr);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6_header ip6;
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return false;
+		l4 = ip6.nexthdr;
+		th = nh + sizeof(ip6);
+#pragma unroll
+		for (int i = 0; i < MAX_IPV6_EXT_HEADERS; i++) {
+			__u8 ext[2];
+			if (l4 != 0 && l4 != 43 && l4 != 60 && l4 != 44)
+				break;
+			if (bpf_probe_read_kernel(ext, sizeof(ext), head + th))
+				return false;
+			if (l4 == 44) {
+				__be16 frag;
+				if (bpf_probe_read_kernel(&frag, sizeof(frag), head + th + 2))
+					return false;
+				if (bpf_ntohs(frag) & 0xfff8) /* not the first fragment */
+					return false;
+				th += 8;
+			} else {
+				th += (ext[1] + 1) * 8;
+			}
+			l4 = ext[0];
+		}
+		e->family = 6;
+		__builtin_memcpy(e->saddr, ip6.saddr, 16);
+		__builtin_memcpy(e->daddr, ip6.daddr, 16);
+	} else {
+		return false;
+	}
+	if (l4 != IPPROTO_TCP)
+		return false;
+	{
+		__u8 tcp[14];
+		if (bpf_probe_read_kernel(tcp, sizeof(tcp), head + th))
+			return true;
+		e->sport = ((__u16)tcp[0] << 8) | tcp[1];
+		e->dport = ((__u16)tcp[2] << 8) | tcp[3];
+		e->tcpflags = tcp[13];
+		e->flags |= DROP_HAS_TCP_HEADER;
+	}
+	return true;
+}
+
+/* Is this socket TCP? Timewait and request sockets only have sock_common,
+ * and only TCP creates them. */
+static __always_inline bool sock_is_tcp(const struct sock *sk, __u8 state)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
+		return true;
+	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP &&
+	       BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type) == SOCK_STREAM;
+}
+
+static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason, bool has_reason,
+				  struct sock *rx_sk)
+{
+	__u32 zero = 0;
+	struct drop_event *e;
+	struct sock *sk = rx_sk ? rx_sk : BPF_CORE_READ(skb, sk);
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	bool tcp_packet;
+	__u64 size;
+
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	e->flags = 0;
+	e->tcpflags = 0;
+	e->sport = 0;
+	e->dport = 0;
+	e->family = 0;
+	e->state = 0;
+	tcp_packet = read_headers(skb, e);
+	if (sk) {
+		e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		if (!sock_is_tcp(sk, e->state))
+			return 0;
+		e->flags |= DROP_HAS_SOCKET;
+		e->netns = netns_of_sock(&sk->__sk_common);
+		if (!(e->flags & DROP_HAS_TCP_HEADER)) {
+			/* No readable header (e.g. before the IP layer on output): the
+			 * socket's own tuple, local → remote. */
+			e->family = sock_addrs(&sk->__sk_common, e->saddr, e->daddr);
+			e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+			e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		}
+		e->sock_ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	} else {
+		if (!tcp_packet)
+			return 0;
+		e->netns = dev ? BPF_CORE_READ(dev, nd_net.net, ns.inum) : 0;
+		e->sock_ino = 0;
+	}
+	if (!filters_match(e->family, e->sport, e->dport, e->saddr, e->daddr, e->netns))
+		return 0;
+	if (has_reason) {
+		e->flags |= DROP_HAS_REASON;
+		if (cfg.nreasons) {
+			bool hit = false;
+#pragma unroll
+			for (int i = 0; i < MAX_FILTER_REASONS; i++) {
+				if (i < cfg.nreasons && cfg.reasons[i] == reason)
+					hit = true;
+			}
+			if (!hit)
+				return 0;
+		} else if (cfg.hide_not_specified && reason == cfg.not_specified) {
+			count(COUNTER_HIDDEN_NOT_SPECIFIED);
+			return 0;
+		}
+	}
+	if (!admit(0, cfg.rate_limit)) {
+		count_suppressed(location, reason);
+		return 0;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->location = location;
+	e->skb = (__u64)skb;
+	e->reason = reason;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
+	if (dev)
+		BPF_CORE_READ_STR_INTO(&e->dev, dev, name);
+	else
+		e->dev[0] = 0;
+	e->stack_bytes = 0;
+	if (cfg.want_stack) {
+		if (admit(1, cfg.stack_rate)) {
+			e->stack_bytes = take_stack(ctx, e->stack);
+		} else {
+			e->flags |= DROP_STACK_NOT_SAMPLED;
+			count(COUNTER_STACK_NOT_SAMPLED);
+		}
+	}
+	size = e->stack_bytes;
+	if (size > sizeof(e->stack))
+		size = sizeof(e->stack);
+	submit(e, offsetof(struct drop_event, stack) + size);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(kfree_skb2, struct sk_buff *skb, void *location)
+{
+	return handle(ctx, skb, (__u64)location, 0, false, NULL);
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(kfree_skb3, struct sk_buff *skb, void *location, unsigned int reason)
+{
+	return handle(ctx, skb, (__u64)location, reason, true, NULL);
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(kfree_skb4, struct sk_buff *skb, void *location, unsigned int reason, struct sock *rx_sk)
+{
+	return handle(ctx, skb, (__u64)location, reason, true, rx_sk);
+}

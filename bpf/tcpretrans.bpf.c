@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tcpretrans: TCP retransmits (tcp:tcp_retransmit_skb), SYN-ACK retransmits
+ * (tcp:tcp_retransmit_synack) and tail loss probes (kprobe tcp_send_loss_probe,
+ * only where the kernel has kprobes). User space picks the program variant that
+ * matches the running kernel's tracepoint prototype before load: since 6.17 the
+ * skb tracepoint has a third argument `err` and fires for failed attempts too.
+ */
+#include "include/netdrop-common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct retrans_event);
+} scratch SEC(".maps");
+
+static __always_inline int emit(void *ctx, const struct sock_common *skc, const struct sock_common *tuple,
+				const struct sk_buff *skb, __u8 type, int err)
+{
+	__u32 zero = 0;
+	struct retrans_event *e;
+	__u64 size;
+
+	if (err != 0 && !cfg.include_failed)
+		return 0;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	e->family = sock_addrs(tuple, e->laddr, e->raddr);
+	e->lport = BPF_CORE_READ(tuple, skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(tuple, skc_dport));
+	e->netns = netns_of_sock(skc);
+	if (!filters_match(e->family, e->lport, e->rport, e->laddr, e->raddr, e->netns))
+		return 0;
+	e->state = type == RETRANS_SYNACK ? 3 /* TCP_SYN_RECV */ : BPF_CORE_READ(tuple, skc_state);
+	if (!admit(0, cfg.rate_limit)) {
+		count_suppressed(0, e->state);
+		return 0;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->type = type;
+	e->err = err;
+	e->seq = 0;
+	if (skb)
+		bpf_probe_read_kernel(&e->seq, sizeof(e->seq), &skb->cb[0]); /* TCP_SKB_CB(skb)->seq */
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->stack_bytes = cfg.want_stack ? take_stack(ctx, e->stack) : 0;
+	size = e->stack_bytes;
+	if (size > sizeof(e->stack))
+		size = sizeof(e->stack);
+	submit(e, offsetof(struct retrans_event, stack) + size);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
+{
+	return emit(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, 0);
+}
+
+/* 6.17+: (sk, skb, err); called for failed attempts too. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retransmit_skb_err, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	return emit(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, err);
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(retransmit_synack, const struct sock *sk, const struct request_sock *req)
+{
+	return emit(ctx, &sk->__sk_common, &req->__req_common, NULL, RETRANS_SYNACK, 0);
+}
+
+SEC("kprobe/tcp_send_loss_probe")
+int BPF_KPROBE(loss_probe, struct sock *sk)
+{
+	return emit(ctx, &sk->__sk_common, &sk->__sk_common, NULL, RETRANS_TLP, 0);
+}

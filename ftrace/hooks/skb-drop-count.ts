@@ -1,0 +1,211 @@
+// skb:kfree_skb as the ftrace hook for dropwatch ('skb-drop-count'): one
+// event (count 1) per trace line. How `location` can be read is learned from
+// the format file (SPEC §6): `%pS` (newer kernels) is parsed as printed; `%p`
+// is hashed where the instance has `hash-ptr` (5.12+), so the option is turned
+// off and the raw address symbolized with /proc/kallsyms, as on older kernels
+// that print raw pointers anyway. Reasons come from the event text; their
+// numbers from the running kernel (BTF, else the format's table).
+import { existsSync } from 'node:fs'
+import type { RunRequest } from '../../lib/backend.js'
+import type { Family, SkbDropCountEvent } from '../../lib/events.js'
+import type { FilterName, FilterPlace } from '../../lib/filters.js'
+import { DropReasons } from '../../lib/kernel/drop-reasons.js'
+import { addressText, Kallsyms } from '../../lib/kernel/kallsyms.js'
+import { hasField, type EventFormat } from '../format.js'
+import { findTracefs } from '../tracefs.js'
+import type { TracepointHook } from './hook.js'
+
+export const ETH_P_IP = 0x0800
+export const ETH_P_IPV6 = 0x86dd
+
+/** How this kernel prints `location`. */
+export type LocationMode =
+  | 'symbolic' // %pS: `sym+0xoff/0xsize [mod]`
+  | 'hashed' // %p with hash-ptr: turned off in the instance, then raw
+  | 'raw' // %p without hash-ptr (before 5.12): raw pointers
+
+/** What one run of the hook knows about this kernel, built once by plan(). */
+export interface KfreeSkbContext {
+  mode: LocationMode
+  hasReason: boolean
+  reasons: DropReasons
+  /** null when /proc/kallsyms could not be read. */
+  kallsyms: Kallsyms | null
+  /** Codes of --reason names (kernel filter). */
+  reasonCodes: number[]
+  /** The reason when --reason names exactly one (fills an empty reason text). */
+  onlyReason: string | null
+  /** location text → symbolized location and address; few distinct keys. */
+  cache: Map<string, { location: string; address: string | null }>
+}
+
+// plan() runs before kernelFilter() and decode() with the same format object.
+const contexts = new WeakMap<EventFormat, KfreeSkbContext>()
+
+export function locationMode(format: EventFormat, hashPtrOption: boolean): LocationMode {
+  if (/location=%pS/.test(format.printFmt)) return 'symbolic'
+  return hashPtrOption ? 'hashed' : 'raw'
+}
+
+function hashPtrOptionExists(): boolean {
+  const root = findTracefs()
+  return root !== null && existsSync(`${root}/options/hash-ptr`)
+}
+
+export function buildContext(format: EventFormat, req: RunRequest, env: { hashPtrOption: boolean; kallsyms: () => Kallsyms | null; btfPath?: string }): KfreeSkbContext {
+  const mode = locationMode(format, env.hashPtrOption)
+  const hasReason = hasField(format, 'reason')
+  const reasons = hasReason ? DropReasons.load({ btfPath: env.btfPath, symbolic: format.symbolic.get('reason') ?? null }) : new DropReasons(new Map(), 'none')
+  const reasonCodes: number[] = []
+  for (const name of req.filters.reasons) {
+    const code = reasons.code(name)
+    if (code !== null) reasonCodes.push(code)
+  }
+  const only = req.filters.reasons.length === 1 && reasonCodes.length === 1 ? reasons.name(reasonCodes[0] ?? 0) : null
+  return { mode, hasReason, reasons, kallsyms: env.kallsyms(), reasonCodes, onlyReason: only, cache: new Map() }
+}
+
+function loadKallsyms(): Kallsyms | null {
+  try {
+    return Kallsyms.load()
+  } catch {
+    return null
+  }
+}
+
+function contextFor(format: EventFormat, req: RunRequest): KfreeSkbContext {
+  let ctx = contexts.get(format)
+  if (!ctx) {
+    ctx = buildContext(format, req, { hashPtrOption: hashPtrOptionExists(), kallsyms: loadKallsyms })
+    contexts.set(format, ctx)
+  }
+  return ctx
+}
+
+/** Describes, for --list-backends and the banner, where locations come from. */
+export function locationSource(ctx: KfreeSkbContext): string {
+  switch (ctx.mode) {
+    case 'symbolic':
+      return 'location:%pS'
+    case 'hashed':
+      return 'location:kallsyms(hash-ptr=off)'
+    case 'raw':
+      return 'location:kallsyms(raw %p)'
+  }
+}
+
+export const skbDropCount: TracepointHook = {
+  kind: 'skb-drop-count',
+  system: 'skb',
+  event: 'kfree_skb',
+  plan(fmt, req) {
+    const ctx = contextFor(fmt, req)
+    const filters: Partial<Record<FilterName, FilterPlace>> = {
+      family: 'kernel',
+      reason: ctx.hasReason ? 'kernel' : 'none',
+      port: 'none',
+      addr: 'none',
+      netns: 'none',
+    }
+    const fields = [locationSource(ctx), 'address', 'protocol', 'family']
+    if (ctx.hasReason) fields.push('reason')
+    const cannotSee = ['network namespace (--netns)', 'device (--by dev)']
+    if (!ctx.hasReason) cannotSee.push('drop reasons: no reason field, so every kfree_skb() counts, including some that are not drops')
+    if (ctx.mode !== 'symbolic' && (!ctx.kallsyms || ctx.kallsyms.hidden)) {
+      cannotSee.push('symbol names: /proc/kallsyms addresses are hidden (kptr_restrict or no CAP_SYSLOG); raw addresses printed')
+    }
+    if (ctx.mode === 'hashed' && ctx.hasReason) {
+      cannotSee.push('some reasons: with hash-ptr off some kernels (seen on 6.1) print the first symbolic field empty; those drops show reason -')
+    }
+    let reason: string | null = null
+    if (!hasField(fmt, 'location') || !hasField(fmt, 'protocol')) reason = 'skb:kfree_skb has no location/protocol field'
+    else if (req.fields.includes('dev')) reason = '--by dev: skb:kfree_skb has no device field'
+    else {
+      const unknown = req.filters.reasons.filter((n) => ctx.reasons.code(n) === null)
+      if (ctx.hasReason && unknown.length > 0) {
+        reason = `--reason ${unknown.join(', ')}: not a drop reason of this kernel (${ctx.reasons.source}: ${ctx.reasons.names().slice(0, 8).join(', ')}, …)`
+      }
+    }
+    return { usable: reason === null, reason, fields, filters, cannotSee }
+  },
+  instanceOptions(fmt, req) {
+    // Raw pointers in the text, so they can be symbolized with kallsyms.
+    const options: Record<string, boolean> = {}
+    if (contextFor(fmt, req).mode === 'hashed') options['hash-ptr'] = false
+    return options
+  },
+  kernelFilter(fmt, req) {
+    const ctx = contextFor(fmt, req)
+    const parts: string[] = []
+    if (req.filters.family !== null) parts.push(`protocol == ${req.filters.family === 4 ? ETH_P_IP : ETH_P_IPV6}`)
+    if (ctx.hasReason && ctx.reasonCodes.length > 0) parts.push('(' + ctx.reasonCodes.map((c) => `reason == ${c}`).join(' || ') + ')')
+    return parts.join(' && ')
+  },
+  decode(line, { format, req }) {
+    return decodeKfreeSkb(line.body, contextFor(format, req))
+  },
+}
+
+// `… protocol=N location=LOC[ [mod]][ reason: NAME]`; the location may hold a space before `[module]`.
+const BODY_RE = /\bprotocol=(\d+) location=(\S+(?: \[[^\]]+\])?)(?: reason: ?(\S*))?\s*$/
+const SYMBOLIC_RE = /^([^\s+]+)\+0x([0-9a-f]+)(?:\/0x[0-9a-f]+)?(?: \[([^\]]+)\])?$/
+const POINTER_RE = /^(?:0x)?([0-9a-f]{1,16})$/
+
+export function decodeKfreeSkb(body: string, ctx: KfreeSkbContext): SkbDropCountEvent | null {
+  const m = BODY_RE.exec(body)
+  if (!m) return null
+  const protocol = Number(m[1])
+  const loc = resolveLocation(m[2] ?? '', ctx)
+  let reason: string | null = null
+  let reasonCode: number | null = null
+  if (ctx.hasReason) {
+    const text = m[3] ?? ''
+    if (text === '') {
+      reason = ctx.onlyReason
+      reasonCode = reason === null ? null : ctx.reasons.code(reason)
+    } else if (/^0x[0-9a-f]+$/i.test(text) || /^\d+$/.test(text)) {
+      // __print_symbolic prints a value it cannot name as hex (e.g. subsystem reasons).
+      reasonCode = ctx.reasons.code(text)
+      reason = reasonCode === null ? text : ctx.reasons.name(reasonCode)
+    } else {
+      reason = text
+      reasonCode = ctx.reasons.code(text)
+    }
+  }
+  const family: Family | null = protocol === ETH_P_IP ? 4 : protocol === ETH_P_IPV6 ? 6 : null
+  return {
+    kind: 'skb-drop-count',
+    location: loc.location,
+    address: loc.address,
+    reason,
+    reasonCode,
+    protocol,
+    family,
+    netns: null,
+    ifindex: null,
+    dev: null,
+    count: 1,
+  }
+}
+
+function resolveLocation(text: string, ctx: KfreeSkbContext): { location: string; address: string | null } {
+  const cached = ctx.cache.get(text)
+  if (cached) return cached
+  let out: { location: string; address: string | null }
+  const sym = SYMBOLIC_RE.exec(text)
+  const ptr = sym ? null : POINTER_RE.exec(text)
+  if (sym) {
+    const [, name = '', off = '0', mod] = sym
+    const location = mod ? `${name}+0x${off} [${mod}]` : `${name}+0x${off}`
+    const base = ctx.kallsyms?.address(name, mod ?? null) ?? null
+    out = { location, address: base === null ? null : addressText(base + BigInt(`0x${off}`)) }
+  } else if (ptr && ctx.mode !== 'symbolic') {
+    const addr = BigInt(`0x${ptr[1]}`)
+    out = { location: ctx.kallsyms?.symbolize(addr) ?? addressText(addr), address: addressText(addr) }
+  } else {
+    // %pS of an address without a symbol prints the raw pointer; keep it as is.
+    out = { location: text, address: ptr ? addressText(BigInt(`0x${ptr[1]}`)) : null }
+  }
+  ctx.cache.set(text, out)
+  return out
+}

@@ -1,0 +1,147 @@
+// tcpretrans on kernels without (usable) tracepoints, and loss probes on any
+// kernel: kprobes on tcp_retransmit_skb(sk, …), tcp_rtx_synack(listener, req)
+// and tcp_send_loss_probe(sk). The IPv4 tuple, family and state come from the
+// socket's struct sock_common; IPv6 addresses from /proc/net/tcp6 joined on
+// the raw pointer (SPEC §2, §5).
+import type { RunRequest } from '../../lib/backend.js'
+import type { EventKind, RetransmitEvent } from '../../lib/events.js'
+import type { FilterName, FilterPlace } from '../../lib/filters.js'
+import { commOfPid } from '../../lib/kernel/comm.js'
+import { tcpStateName } from '../../lib/kernel/tcp-states.js'
+import { parseKeyValues } from '../trace-line.js'
+import type { KprobeDecodeContext, KprobeDecoded, KprobeHook, KprobePlanContext } from './kprobe-hook.js'
+import { AF_INET, AF_INET6, LOOPBACK4_IPV6, ipv4FromU32, netU16FromPort, portFromNetU16, sockCommonArgs, type ArgRegister, type SockCommonLayout } from './sock-common-args.js'
+
+interface Spec {
+  kind: EventKind & RetransmitEvent['kind']
+  symbol: string
+  suffix: string
+  /** Register holding the socket whose flow is reported. */
+  reg: ArgRegister
+  pointerName: string
+  /** A fixed state (request sockets are SYN_RECV by definition), else read from the socket. */
+  state: string | null
+  cannotSee: string[]
+}
+
+function filterPlaces(layout: SockCommonLayout): Partial<Record<FilterName, FilterPlace>> {
+  return { port: 'kernel', family: 'user', addr: 'user', netns: layout.netns ? 'kernel' : 'none' }
+}
+
+function sockKprobe(spec: Spec): KprobeHook {
+  return {
+    kind: spec.kind,
+    symbol: spec.symbol,
+    suffix: spec.suffix,
+    plan(req: RunRequest, ctx: KprobePlanContext) {
+      const fields = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'stack']
+      if (ctx.layout.netns) fields.push('netns')
+      const cannotSee = [...spec.cannotSee, 'sequence numbers']
+      if (!ctx.layout.netns) cannotSee.push('network namespace (no BTF to locate it)')
+      cannotSee.push(ctx.joinProblem ? `addresses of IPv6 sockets (${ctx.joinProblem})` : 'addresses of IPv6 sockets gone from /proc/net/tcp6 before it was read')
+      let reason: string | null = null
+      if (req.fields.includes('seq')) reason = `--seq: kprobe ${spec.symbol} reads no sequence number`
+      else if (req.includeFailed && spec.kind === 'tcp-retransmit') reason = `--err: kprobe ${spec.symbol} sees the attempt, not its result`
+      return { usable: reason === null, reason, fields, filters: filterPlaces(ctx.layout), cannotSee }
+    },
+    args: (layout) => sockCommonArgs(spec.reg, layout, spec.pointerName),
+    kernelFilter(req, layout) {
+      const parts: string[] = []
+      // skc_num is host order, skc_dport network order (as read, little endian).
+      if (req.filters.ports.length > 0) parts.push('(' + req.filters.ports.map((p) => `lport == ${p} || dport == ${netU16FromPort(p)}`).join(' || ') + ')')
+      if (req.filters.netns !== null && layout.netns) parts.push(`netns == ${req.filters.netns}`)
+      return parts.join(' && ')
+    },
+    decode(line, ctx: KprobeDecodeContext): KprobeDecoded | null {
+      const kv = parseKeyValues(line.body)
+      const num = (k: string) => {
+        const v = kv.get(k)
+        return v === undefined ? NaN : Number(v)
+      }
+      const family = num('family')
+      const lport = num('lport')
+      const rport = portFromNetU16(num('dport'))
+      const pointer = kv.get(spec.pointerName)
+      if (!Number.isFinite(lport) || !Number.isFinite(rport) || pointer === undefined) return null
+      const netns = num('netns')
+      const event: RetransmitEvent = {
+        kind: spec.kind,
+        tsNs: line.tsNs,
+        pid: line.pid,
+        comm: line.comm === '<...>' ? commOfPid(line.pid) : line.comm,
+        family: 4,
+        laddr: '-',
+        lport,
+        raddr: '-',
+        rport,
+        state: spec.state ?? tcpStateName(num('state')),
+        netns: Number.isFinite(netns) ? netns : null,
+        seq: null,
+        err: null,
+        stack: null,
+        sockId: pointer,
+      }
+      if (family === AF_INET) {
+        event.laddr = ipv4FromU32(num('saddr'))
+        event.raddr = ipv4FromU32(num('daddr'))
+        return { event, unresolved: false }
+      }
+      if (family !== AF_INET6) return null
+      const entry = ctx.sockets?.lookup(pointer) ?? null
+      if (entry) {
+        event.family = entry.family
+        event.laddr = entry.laddr
+        event.raddr = entry.raddr
+        return { event, unresolved: false }
+      }
+      // An IPv4 peer on an IPv6 socket (v4-mapped) keeps its IPv4 tuple in
+      // sock_common; native IPv6 sockets hold 0 or LOOPBACK4_IPV6 (127.0.0.6)
+      // there (include/net/ipv6.h), so those two values say "ask /proc".
+      const daddr = num('daddr')
+      if (daddr !== 0 && daddr !== LOOPBACK4_IPV6) {
+        event.laddr = ipv4FromU32(num('saddr'))
+        event.raddr = ipv4FromU32(daddr)
+        return { event, unresolved: false }
+      }
+      event.family = 6
+      return { event, unresolved: true }
+    },
+  }
+}
+
+export const tcpRetransmitKprobe = sockKprobe({
+  kind: 'tcp-retransmit',
+  symbol: 'tcp_retransmit_skb',
+  suffix: 'rtx',
+  reg: '%di',
+  pointerName: 'sk',
+  state: null,
+  cannotSee: [
+    'whether the retransmit reached the device: every call is counted, failed attempts too',
+    'TLP retransmits (tcp_send_loss_probe calls __tcp_retransmit_skb directly)',
+  ],
+})
+
+export const tcpRtxSynackKprobe = sockKprobe({
+  kind: 'tcp-synack-retransmit',
+  symbol: 'tcp_rtx_synack',
+  suffix: 'synack',
+  // tcp_rtx_synack(const struct sock *listener, struct request_sock *req): the
+  // request starts with a struct sock_common holding the connection's tuple.
+  reg: '%si',
+  pointerName: 'req',
+  state: 'SYN_RECV',
+  cannotSee: ['whether the SYN-ACK reached the device: every call is counted'],
+})
+
+export const tcpLossProbeKprobe = sockKprobe({
+  kind: 'tcp-loss-probe',
+  symbol: 'tcp_send_loss_probe',
+  suffix: 'tlp',
+  reg: '%di',
+  pointerName: 'sk',
+  state: null,
+  cannotSee: ['whether a probe was sent: every call is counted (the kernel may decide not to probe)'],
+})
+
+export const KPROBE_HOOKS: readonly KprobeHook[] = [tcpRetransmitKprobe, tcpRtxSynackKprobe, tcpLossProbeKprobe]

@@ -1,0 +1,34 @@
+// Planning the ftrace backend's kprobe hooks on this kernel: is kprobe_events
+// there, can the function be probed (kallsyms, available_filter_functions),
+// does struct sock_common have the offsets the fetch-args assume (BTF), and can
+// IPv6 sockets be joined with /proc/net/tcp6 (pointer representation).
+import { existsSync } from 'node:fs'
+import type { HookTypeStatus, KindPlan, RunRequest } from '../lib/backend.js'
+import type { EventKind } from '../lib/events.js'
+import { expectedPointerMode, joinImpossibleReason } from '../lib/kernel/socket-table.js'
+import type { KprobeHook } from './hooks/kprobe-hook.js'
+import { runningSockCommonLayout } from './hooks/sock-common-args.js'
+import { KPROBE_HOOKS } from './hooks/tcp-retransmit-kprobe.js'
+import { kprobeTargetProblem, readSymbolSources } from './kprobe-target.js'
+
+export function kprobeHookStatus(tracefs: string): HookTypeStatus {
+  if (!existsSync(`${tracefs}/kprobe_events`)) return { usable: false, reason: `${tracefs}/kprobe_events missing (CONFIG_KPROBE_EVENTS off)` }
+  return { usable: true, reason: null }
+}
+
+export function kprobeHookFor(kind: EventKind): KprobeHook | undefined {
+  return KPROBE_HOOKS.find((h) => h.kind === kind)
+}
+
+/** The kprobe plan for a kind: usable with fields/filters, or the reason it is not. */
+export function planKprobe(hook: KprobeHook, req: RunRequest, tracefs: string): KindPlan {
+  const name = `kprobe ${hook.symbol}`
+  const unusable = (reason: string): KindPlan => ({ kind: hook.kind, usable: false, reason, hookType: 'kprobe', hook: name, fields: [], filters: {}, cannotSee: [] })
+  const problem = kprobeTargetProblem(hook.symbol, readSymbolSources(tracefs))
+  if (problem) return unusable(`${name}: ${problem}`)
+  const layout = runningSockCommonLayout()
+  if (!layout.ok) return unusable(`${name}: ${layout.reason}`)
+  const { mode, kptrRestrict } = expectedPointerMode()
+  const plan = hook.plan(req, { layout: layout.layout, joinProblem: joinImpossibleReason(mode, kptrRestrict) })
+  return { kind: hook.kind, hookType: 'kprobe', hook: name, ...plan }
+}

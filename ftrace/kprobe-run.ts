@@ -1,0 +1,66 @@
+// The kprobe side of one ftrace run: defines the run-tagged kprobe events,
+// enables them in the run's instance, decodes their trace lines (joining IPv6
+// sockets with /proc/net/tcp6) and removes the probes — after the instance,
+// which the backend removes first.
+import type { RunRequest } from '../lib/backend.js'
+import type { Event } from '../lib/events.js'
+import { expectedPointerMode, joinImpossibleReason, SocketTable } from '../lib/kernel/socket-table.js'
+import type { RunTag } from '../lib/run-tag.js'
+import type { KprobeHook } from './hooks/kprobe-hook.js'
+import { runningSockCommonLayout, type SockCommonLayout } from './hooks/sock-common-args.js'
+import type { TraceInstance } from './instance.js'
+import { KprobeEvents } from './kprobe-events.js'
+
+export class KprobeRun {
+  readonly #hooks: Map<string, KprobeHook>
+  readonly #events: KprobeEvents
+  readonly #layout: SockCommonLayout
+  readonly #sockets: SocketTable | null
+  readonly #req: RunRequest
+  /** Events printed with `-` for what could not be resolved. */
+  unresolved = 0
+  /** Why IPv6 sockets cannot be resolved (null: they can). */
+  readonly joinProblem: string | null
+
+  constructor(tracefs: string, tag: RunTag, hooks: readonly KprobeHook[], req: RunRequest) {
+    const layout = runningSockCommonLayout()
+    if (!layout.ok) throw new Error(layout.reason) // planning already refused this
+    this.#layout = layout.layout
+    this.#req = req
+    this.#events = new KprobeEvents(tracefs)
+    this.#hooks = new Map(hooks.map((h) => [`${tag.name}_${h.suffix}`, h]))
+    const { mode, kptrRestrict } = expectedPointerMode()
+    this.joinProblem = joinImpossibleReason(mode, kptrRestrict)
+    this.#sockets = this.joinProblem === null ? new SocketTable({ tables: ['tcp6'], netns: req.filters.netns }) : null
+  }
+
+  /** Defines the probes globally and enables them in `instance` only. */
+  attach(instance: TraceInstance): void {
+    for (const [event, hook] of this.#hooks) {
+      this.#events.add({ event, symbol: hook.symbol, args: hook.args(this.#layout) })
+      instance.enableEvent('kprobes', event, hook.kernelFilter(this.#req, this.#layout))
+    }
+  }
+
+  handles(event: string): boolean {
+    return this.#hooks.has(event)
+  }
+
+  decode(line: { event: string; comm: string; pid: number; tsNs: bigint; body: string }): Event | null {
+    const hook = this.#hooks.get(line.event)
+    const decoded = hook?.decode(line, { req: this.#req, sockets: this.#sockets })
+    if (!decoded) return null
+    if (decoded.unresolved) this.unresolved++
+    return decoded.event
+  }
+
+  /** Called after each poll batch: keeps the socket tables at most a second old. */
+  tick(): void {
+    this.#sockets?.tick()
+  }
+
+  /** Removes the probes (the instance must be gone). Never throws. */
+  remove(): void {
+    this.#events.removeAll()
+  }
+}

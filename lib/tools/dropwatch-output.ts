@@ -1,0 +1,215 @@
+// dropwatch output (SPEC §6): every interval `HH:MM:SS  N drops` and the
+// sorted `COUNT packets dropped at LOCATION (REASON)` lines, or one JSON
+// `interval` record; at the end one whole-run `summary` (never a second
+// `interval`, so summing intervals stays exact). Counts arrive as
+// SkbDropCountEvents: count 1 per drop (ftrace) or kernel-aggregated (bpf).
+import type { KindPlan } from '../backend.js'
+import type { Event, SkbDropCountEvent } from '../events.js'
+import { localHms } from '../format/clock.js'
+import { jsonLine } from '../format/json.js'
+import { safeText } from '../format/text.js'
+import { MetricsServer, openMetricsText, parseListenAddress } from '../prometheus.js'
+import type { OutputContext, RunTotals, ToolOutput } from './tool.js'
+
+export type GroupBy = 'location' | 'reason' | 'both' | 'dev'
+
+export interface DropRow {
+  location: string | null
+  address: string | null
+  reason: string | null
+  dev: string | null
+  count: number
+}
+
+/** Aggregates counts under the --by key. */
+export class DropTable {
+  readonly #by: GroupBy
+  #rows = new Map<string, DropRow>()
+  #total = 0
+
+  constructor(by: GroupBy) {
+    this.#by = by
+  }
+
+  get total(): number {
+    return this.#total
+  }
+
+  add(e: SkbDropCountEvent): void {
+    const by = this.#by
+    const location = by === 'location' || by === 'both' ? e.location : null
+    const reason = by === 'reason' || by === 'both' ? e.reason : null
+    const dev = by === 'dev' ? (e.dev ?? (e.ifindex !== null ? `if${e.ifindex}` : null)) : null
+    const key = `${location}\u0000${reason}\u0000${dev}`
+    const row = this.#rows.get(key)
+    if (row) {
+      row.count += e.count
+      if (row.address === null && location !== null) row.address = e.address
+    } else {
+      this.#rows.set(key, { location, address: location !== null ? e.address : null, reason, dev, count: e.count })
+    }
+    this.#total += e.count
+  }
+
+  /** Rows by count descending, ties by key text, so output is stable. */
+  sorted(): DropRow[] {
+    const text = (r: DropRow) => `${r.location ?? ''} ${r.reason ?? ''} ${r.dev ?? ''}`
+    return [...this.#rows.values()].sort((a, b) => b.count - a.count || text(a).localeCompare(text(b)))
+  }
+
+  clear(): void {
+    this.#rows = new Map()
+    this.#total = 0
+  }
+}
+
+export interface DropwatchFormat {
+  by: GroupBy
+  top: number | null
+  addresses: boolean
+}
+
+/** One `COUNT packets dropped …` line (without the newline). */
+export function dropLine(r: DropRow, f: DropwatchFormat, width: number): string {
+  const count = String(r.count).padStart(width)
+  let where: string
+  if (f.by === 'dev') where = `on ${safeText(r.dev ?? '-')}`
+  else if (f.by === 'reason') where = ''
+  else where = `at ${f.addresses ? `${r.address ?? '-'} ` : ''}${r.location ?? '-'}`
+  const reason = f.by === 'reason' || (f.by === 'both' && r.reason !== null) ? `(${r.reason ?? '-'})` : ''
+  return [`${count} packets dropped`, where, reason].filter(Boolean).join(' ')
+}
+
+/** The text block of one interval or of the summary. */
+export function dropBlock(head: string, rows: readonly DropRow[], total: number, f: DropwatchFormat): string {
+  const shown = f.top === null ? rows : rows.slice(0, f.top)
+  const width = Math.max(8, ...shown.map((r) => String(r.count).length))
+  let text = head + '\n'
+  for (const r of shown) text += dropLine(r, f, width) + '\n'
+  const hidden = rows.length - shown.length
+  if (hidden > 0) {
+    const rest = total - shown.reduce((s, r) => s + r.count, 0)
+    text += `${String(rest).padStart(width)} packets dropped elsewhere (${hidden} more ${hidden === 1 ? 'line' : 'lines'}, --top ${f.top})\n`
+  }
+  return text
+}
+
+export function jsonDrops(rows: readonly DropRow[], f: DropwatchFormat): Array<Record<string, unknown>> {
+  const shown = f.top === null ? rows : rows.slice(0, f.top)
+  return shown.map((r) => {
+    const o: Record<string, unknown> = { location: r.location, address: r.address, reason: r.reason, count: r.count }
+    if (f.by === 'dev') o.dev = r.dev
+    return o
+  })
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`
+}
+
+/** `Monitoring for dropped packets (ftrace, tracepoint skb:kfree_skb). Ctrl-C to stop.` */
+export function dropwatchBanner(backend: string, plans: readonly KindPlan[]): string {
+  const hooks = plans.map((p) => p.hook).filter(Boolean)
+  // A backend may say how it gets locations as a `location:<how>` field.
+  const how = plans.flatMap((p) => p.fields.filter((f) => f.startsWith('location:')).map((f) => `location via ${f.slice('location:'.length)}`))
+  let text = `Monitoring for dropped packets (${[backend, ...hooks, ...how].join(', ')}). Ctrl-C to stop.`
+  const blind = plans.flatMap((p) => p.cannotSee)
+  if (blind.length) text += `\nNot seen by ${backend}: ${blind.join('; ')}.`
+  return text
+}
+
+export class DropwatchOutput implements ToolOutput {
+  readonly perEvent = false
+  readonly #ctx: OutputContext
+  readonly #f: DropwatchFormat
+  readonly #intervalS: number
+  readonly #interval: DropTable
+  readonly #run: DropTable
+  /** Cumulative per (location, reason) for /metrics, whatever --by says. */
+  readonly #metrics = new DropTable('both')
+  readonly #server: MetricsServer | null
+  #intervalStart = Date.now()
+  #lostSeen = 0
+  #intervals = 0
+
+  constructor(ctx: OutputContext) {
+    this.#ctx = ctx
+    const a = ctx.args
+    this.#f = {
+      by: (typeof a.by === 'string' ? a.by : 'both') as GroupBy,
+      top: typeof a.top === 'number' ? a.top : null,
+      addresses: Boolean(a.addresses),
+    }
+    this.#intervalS = typeof a.interval === 'number' ? a.interval : 5
+    this.#interval = new DropTable(this.#f.by)
+    this.#run = new DropTable(this.#f.by)
+    this.#server =
+      typeof a.prometheus === 'string' ? new MetricsServer(parseListenAddress(a.prometheus), () => openMetricsText(this.#metrics.sorted(), this.#lostSeen)) : null
+  }
+
+  async start(): Promise<void> {
+    await this.#server?.listen()
+  }
+
+  close(): void {
+    this.#server?.close()
+  }
+
+  header(): void {}
+
+  suppressKey(): string {
+    return ''
+  }
+
+  event(e: Event): void {
+    if (e.kind !== 'skb-drop-count') return
+    this.#interval.add(e)
+    this.#run.add(e)
+    this.#metrics.add(e)
+  }
+
+  interval(stats: { lost: number }): void {
+    this.#print(stats.lost, this.#intervalS)
+  }
+
+  #print(lostTotal: number, intervalS: number): void {
+    const lost = Math.max(0, lostTotal - this.#lostSeen)
+    this.#lostSeen = Math.max(this.#lostSeen, lostTotal)
+    const rows = this.#interval.sorted()
+    const total = this.#interval.total
+    this.#interval.clear()
+    this.#intervalStart = Date.now()
+    this.#intervals++
+    const now = new Date()
+    if (this.#ctx.common.json) {
+      this.#ctx.out(
+        jsonLine({ type: 'interval', time: now.toISOString(), interval_s: intervalS, total, drops: jsonDrops(rows, this.#f), lost, backend: this.#ctx.backend }),
+      )
+      return
+    }
+    let head = `${localHms(now)}  ${plural(total, 'drop', 'drops')}`
+    if (lost > 0) head += ` (${plural(lost, 'event', 'events')} lost: counts are low)`
+    this.#ctx.out(dropBlock(head, rows, total, this.#f))
+  }
+
+  finish(totals: RunTotals): void {
+    // Drops since the last interval (e.g. at Ctrl-C) go in one last, shorter
+    // interval, so the intervals always add up to the summary.
+    const pendingLost = totals.lost > this.#lostSeen
+    if (this.#interval.total > 0 || pendingLost || this.#intervals === 0) {
+      const elapsed = Math.round((Date.now() - this.#intervalStart) / 100) / 10
+      this.#print(totals.lost, Math.min(this.#intervalS, elapsed))
+    }
+    const rows = this.#run.sorted()
+    const total = this.#run.total
+    if (this.#ctx.common.json) {
+      this.#ctx.out(
+        jsonLine({ type: 'summary', duration_s: totals.durationS, total, drops: jsonDrops(rows, this.#f), lost: totals.lost, backend: this.#ctx.backend }),
+      )
+      return
+    }
+    let head = `Total over ${totals.durationS} s: ${plural(total, 'drop', 'drops')}, ${totals.lost} lost`
+    if (totals.lost > 0) head += ' (counts are low by up to that many)'
+    this.#ctx.out('\n' + dropBlock(head, rows, total, this.#f))
+  }
+}
