@@ -156,8 +156,9 @@ static __always_inline __u8 sock_addrs(const struct sock_common *skc, __u8 *ladd
 	__u16 family = BPF_CORE_READ(skc, skc_family);
 
 	if (family == AF_INET6) {
-		BPF_CORE_READ_INTO(laddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(raddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		/* 16 bytes each (BPF_CORE_READ_INTO would copy sizeof(*laddr) = 1). */
+		bpf_core_read(laddr, 16, &skc->skc_v6_rcv_saddr);
+		bpf_core_read(raddr, 16, &skc->skc_v6_daddr);
 		/* IPv4 flows on v4-mapped IPv6 sockets are IPv4 on the wire. */
 		return is_v4_mapped(laddr) ? 4 : 6;
 	}

@@ -44,7 +44,7 @@ export function startCli(tool: string, args: string[], env: NodeJS.ProcessEnv = 
   })
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     err += d
-    if (/Ctrl-C to end/.test(err)) onAttached()
+    if (/Ctrl-C to (end|stop)/.test(err)) onAttached()
   })
   const exited = new Promise<CliResult>((resolve) => {
     child.on('exit', (code, signal) => {

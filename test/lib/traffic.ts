@@ -43,3 +43,13 @@ export async function listen(pair: NetnsPair, port: number): Promise<() => void>
     if (child.exitCode === null) child.kill('SIGKILL')
   }
 }
+
+/** Waits (bounded, 10 s) until the sender has no TCP socket to `port` left, so
+ *  late retransmits of a closed flow cannot change the counters any more. */
+export async function flowsGone(pair: NetnsPair, port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const left = pair.exec(pair.sender, ['ss', '-Htn', 'state', 'all', `dport = :${port}`])
+    if (!left.trim()) return
+    await sleep(100)
+  }
+}

@@ -1,0 +1,174 @@
+// tcpdrop on the bpf backend against kernel ground truth (SPEC §7): nft rule
+// counters and the connects the test makes.
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import t from 'tap'
+import { createNetnsPair, nft, nftCounter, sleep } from '../lib/netns.js'
+import { jsonRecords, type JsonRecord } from '../lib/records.js'
+import { startCli } from '../lib/run-cli.js'
+import { stopTool } from '../lib/stop-tool.js'
+import { bulkTransfer, connectAttempts, flowsGone } from '../lib/traffic.js'
+
+if (process.getuid?.() !== 0) {
+  t.skip('integration tests need root (network namespaces, BPF)')
+  process.exit(0)
+}
+
+const pair = createNetnsPair('dr', 41)
+t.teardown(() => pair.cleanup())
+nft(
+  pair,
+  pair.receiver,
+  `table inet ndt {
+    chain input {
+      type filter hook input priority 0;
+      tcp dport 9001 counter drop comment "syn-drop"
+      tcp dport 9005 counter drop comment "storm"
+      udp dport 9006 counter drop comment "udp"
+      tcp dport 5201 meta length > 200 numgen random mod 40 == 0 counter drop comment "bulk"
+    }
+  }`,
+)
+// Established-flow drops carry their socket only with early demux (SPEC §7).
+pair.exec(pair.receiver, ['sysctl', '-qw', 'net.ipv4.tcp_early_demux=1'])
+
+const drops = (out: string) => jsonRecords(out).filter((r) => r.type === 'drop')
+const ours = (recs: JsonRecord[], port: number) => recs.filter((r) => r.dport === port || r.sport === port)
+
+for (const fam of [4, 6] as const) {
+  t.test(`IPv${fam}: SYNs to a closed port — one NO_SOCKET drop per connect, exact tuple`, async (t) => {
+    const a = fam === 4 ? pair.v4 : pair.v6
+    const tool = startCli('tcpdrop', ['-j', '-B', 'bpf', '--no-stack', '--port', '9003'])
+    await tool.attached
+    connectAttempts(pair, a.receiver, 9003, 3)
+    await sleep(300)
+    const r = await stopTool(tool)
+    t.equal(r.code, 0)
+    const recs = drops(r.stdout)
+    t.equal(recs.length, 3, 'three drops')
+    for (const d of recs) {
+      t.match(d, { family: fam, saddr: a.sender, daddr: a.receiver, dport: 9003, state: null, tcpflags: ['SYN'], reason: 'NO_SOCKET', backend: 'bpf' })
+      t.match(d.location, /^tcp_v[46]_rcv\+0x/, 'location symbolized')
+    }
+    t.equal(new Set(recs.map((d) => d.sport)).size, 3, 'three distinct source ports')
+  })
+}
+
+t.test('SYNs dropped by nft: drops == rule counter, reason NETFILTER_DROP, stacks by default', async (t) => {
+  const tool = startCli('tcpdrop', ['-j', '-B', 'bpf', '--port', '9001'])
+  await tool.attached
+  const before = nftCounter(pair, pair.receiver, 'syn-drop')
+  connectAttempts(pair, pair.v4.receiver, 9001, 4)
+  await sleep(300)
+  const counted = nftCounter(pair, pair.receiver, 'syn-drop') - before
+  const r = await stopTool(tool)
+  const recs = drops(r.stdout)
+  t.ok(counted >= 4, `nft dropped ${counted} SYNs`)
+  t.equal(recs.length, counted, 'tcpdrop records == nft counter')
+  t.ok(recs.every((d) => d.reason === 'NETFILTER_DROP'))
+  t.ok(recs.every((d) => Array.isArray(d.stack) && (d.stack as string[]).length > 0), 'stacks recorded')
+  t.ok(
+    recs.every((d) => !(d.stack as string[]).some((f) => /^(bpf_prog_|bpf_trace_run|__traceiter_|trace_event_raw)/.test(f))),
+    'tracing frames skipped',
+  )
+  const summary = jsonRecords(r.stdout).find((x) => x.type === 'summary')
+  t.match(summary, { total: counted, lost: 0 })
+})
+
+t.test('a storm of SYNs: count equals the nft counter, nothing lost; UDP drops are not reported', async (t) => {
+  const tool = startCli('tcpdrop', ['-j', '-B', 'bpf', '--no-stack', '--rate-limit', '0', '--addr', pair.v4.receiver])
+  await tool.attached
+  const before = nftCounter(pair, pair.receiver, 'storm')
+  const udpBefore = nftCounter(pair, pair.receiver, 'udp')
+  const script = `
+    const net = require('net'), dgram = require('dgram');
+    const u = dgram.createSocket('udp4'); const buf = Buffer.alloc(64);
+    let sent = 0; const pump = () => { for (let i = 0; i < 50 && sent < 2000; i++, sent++) u.send(buf, 9006, '${pair.v4.receiver}'); if (sent < 2000) setImmediate(pump) }; pump();
+    for (let i = 0; i < 1500; i++) { const s = net.connect({ host: '${pair.v4.receiver}', port: 9005 }); s.on('error', () => {}); }
+    setTimeout(() => process.exit(0), 2500);`
+  pair.exec(pair.sender, [process.execPath, '-e', script], { timeoutMs: 20000 })
+  await sleep(500)
+  const counted = nftCounter(pair, pair.receiver, 'storm') - before
+  const udp = nftCounter(pair, pair.receiver, 'udp') - udpBefore
+  const r = await stopTool(tool)
+  const recs = drops(r.stdout)
+  t.ok(counted >= 1500, `nft dropped ${counted} SYNs`)
+  t.ok(udp > 0, `nft dropped ${udp} UDP datagrams`)
+  t.equal(ours(recs, 9005).length, counted, 'every storm SYN drop reported exactly once')
+  t.equal(ours(recs, 9006).length, 0, 'UDP drops are not TCP drops')
+  t.match(jsonRecords(r.stdout).find((x) => x.type === 'summary'), { lost: 0 })
+})
+
+t.test('--rate-limit: printed + suppressed == ground truth', async (t) => {
+  const tool = startCli('tcpdrop', ['-j', '-B', 'bpf', '--no-stack', '--rate-limit', '100', '--port', '9005'])
+  await tool.attached
+  const before = nftCounter(pair, pair.receiver, 'storm')
+  const script = `const net = require('net'); for (let i = 0; i < 800; i++) { const s = net.connect({ host: '${pair.v4.receiver}', port: 9005 }); s.on('error', () => {}); } setTimeout(() => process.exit(0), 600);`
+  pair.exec(pair.sender, [process.execPath, '-e', script], { timeoutMs: 20000 })
+  await sleep(300)
+  const counted = nftCounter(pair, pair.receiver, 'storm') - before
+  await sleep(1200) // let one per-second suppressed report go out
+  const r = await stopTool(tool)
+  const all = jsonRecords(r.stdout)
+  const printed = drops(r.stdout).length
+  const summary = all.find((x) => x.type === 'summary') as { suppressed?: number } | undefined
+  t.ok(printed <= 300, `${printed} lines printed under a 100/s limit`)
+  t.ok(all.some((x) => x.type === 'suppressed'), 'a suppressed record was emitted')
+  t.equal(printed + (summary?.suppressed ?? 0), counted, 'printed + suppressed == nft counter')
+})
+
+t.test('established-flow drops: state, flags, owner of the receiving socket', async (t) => {
+  const tool = startCli('tcpdrop', ['-j', '-B', 'bpf', '--no-stack', '--owner', '--port', '5201'])
+  await tool.attached
+  const before = nftCounter(pair, pair.receiver, 'bulk')
+  await bulkTransfer(pair, pair.v4.receiver, 5201, '4M')
+  await flowsGone(pair, 5201)
+  const counted = nftCounter(pair, pair.receiver, 'bulk') - before
+  const r = await stopTool(tool)
+  const recs = ours(drops(r.stdout), 5201).filter((d) => d.reason === 'NETFILTER_DROP')
+  t.ok(counted > 0, `nft dropped ${counted} data segments`)
+  t.equal(recs.length, counted, 'records == nft counter')
+  t.ok(recs.every((d) => d.state === 'ESTABLISHED'), 'state ESTABLISHED (early demux)')
+  t.ok(recs.every((d) => Array.isArray(d.tcpflags) && (d.tcpflags as string[]).includes('ACK')), 'flags read from the header')
+  const owned = recs.filter((d) => (d.owner as { comm?: string } | null)?.comm === 'iperf3')
+  t.ok(owned.length > 0, `${owned.length} of ${recs.length} drops attributed to the iperf3 server`)
+})
+
+t.test('no BPF program or link of the tool remains after exit, SIGTERM or SIGKILL', async (t) => {
+  // The programs and links a process holds, from the fdinfo of its BPF fds.
+  const heldBy = (pid: number | undefined) => {
+    const ids = { prog: new Set<number>(), link: new Set<number>() }
+    for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+      let info = ''
+      try {
+        info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+      } catch {
+        continue
+      }
+      const prog = /^prog_id:\s*(\d+)/m.exec(info)
+      const link = /^link_id:\s*(\d+)/m.exec(info)
+      if (link) ids.link.add(Number(link[1]))
+      else if (prog) ids.prog.add(Number(prog[1]))
+    }
+    return ids
+  }
+  const exists = (kind: 'prog' | 'link', id: number) => {
+    try {
+      execFileSync('bpftool', [kind, 'show', 'id', String(id)], { stdio: 'ignore' })
+      return true
+    } catch {
+      return false
+    }
+  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
+    const tool = startCli('tcpdrop', ['-B', 'bpf'])
+    await tool.attached
+    const held = heldBy(tool.child.pid)
+    t.ok(held.prog.size > 0 && held.link.size > 0, `${signal}: the running tool holds ${held.prog.size} programs, ${held.link.size} links`)
+    tool.child.kill(signal)
+    await tool.exited
+    await sleep(300)
+    t.same([...held.prog].filter((id) => exists('prog', id)), [], `${signal}: its programs are gone`)
+    t.same([...held.link].filter((id) => exists('link', id)), [], `${signal}: its links are gone`)
+  }
+})
