@@ -16,11 +16,12 @@ import { libbpf } from './libbpf.js'
 import { LoadedObject } from './loaded-object.js'
 import type { BpfKindPlan, BpfObjectDef, DecodeEnv } from './objects/object-def.js'
 import { unusablePlan } from './objects/object-def.js'
+import { dropwatchObject } from './objects/dropwatch.js'
 import { tcpdropObject } from './objects/tcpdrop.js'
 import { tcpretransObject } from './objects/tcpretrans.js'
 import { SocketOwners } from '../lib/kernel/socket-owners.js'
 
-const OBJECTS: readonly BpfObjectDef[] = [tcpretransObject, tcpdropObject]
+const OBJECTS: readonly BpfObjectDef[] = [tcpretransObject, tcpdropObject, dropwatchObject]
 
 /** Compiled objects live in bpf/ of the package (dist/bpf/*.js → ../../bpf/). */
 export function objectPath(file: string): string {
@@ -117,7 +118,9 @@ export class BpfBackend implements Backend {
       },
       dropReasons: () => features.dropReasons(),
       socketOwner: (inode) => owners.lookup(inode),
+      hasReason: (features.tracepointArgs('kfree_skb') ?? 0) >= 3,
     }
+    const samples = new Map<LoadedObject, Map<string, number>>()
     const loaded: Array<{ obj: LoadedObject; def: BpfObjectDef }> = []
     let finalStats: ReturnType<Run['stats']> | null = null
     const suppressedSeen = new Map<string, number>()
@@ -134,6 +137,15 @@ export class BpfBackend implements Backend {
     }
     const run: Run = {
       stats: () => finalStats ?? statsNow(),
+      sample: () => {
+        for (const { obj, def } of loaded) {
+          if (!def.sample) continue
+          const previous = samples.get(obj) ?? new Map<string, number>()
+          samples.set(obj, previous)
+          for (const e of def.sample(obj, env, previous)) ctx.sink.event(e)
+        }
+        ctx.sink.batchEnd()
+      },
       takeSuppressed: () => {
         const out: Array<{ key: string; count: number }> = []
         for (const { obj, def } of loaded) {
@@ -170,9 +182,11 @@ export class BpfBackend implements Backend {
       for (const [def, programs] of byDef) {
         const obj = new LoadedObject()
         loaded.push({ obj, def })
-        obj.open({ path: objectPath(def.file), programs, allPrograms: [...def.allPrograms], config, ringBytes: req.bufferKb * 1024 })
+        // Counting objects never use their ring buffer: keep it at one page.
+        obj.open({ path: objectPath(def.file), programs, allPrograms: [...def.allPrograms], config, ringBytes: def.aggregates ? 4096 : req.bufferKb * 1024 })
       }
       for (const { obj, def } of loaded) {
+        if (def.aggregates) continue
         obj.poll(
           (dv) => {
             const e = def.decode(dv, env)
@@ -204,6 +218,7 @@ function filterConfig(req: RunRequest, active: KindPlan[], features: KernelFeatu
     wantStack: req.fields.includes('stack'),
     includeFailed: req.includeFailed,
     hideNotSpecified: req.hideNotSpecified,
+    groupByDev: req.fields.includes('dev'),
     notSpecifiedCode: req.hideNotSpecified ? (features.dropReasons().code('NOT_SPECIFIED') ?? 0xffffffff) : 0xffffffff,
   }
 }

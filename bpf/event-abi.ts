@@ -80,7 +80,14 @@ export const FILTER_CONFIG = {
     want_stack: 228,
     include_failed: 229,
     hide_not_specified: 230,
+    group_by_dev: 231,
   },
+} as const
+
+/** struct drop_count_key (dropwatch's counting map) */
+export const DROP_COUNT_KEY = {
+  size: 48,
+  fields: { location: 0, reason: 8, netns: 12, protocol: 16, ifindex: 20, dev: 24 },
 } as const
 
 /** struct suppressed_key */
@@ -117,6 +124,7 @@ export interface FilterConfigValues {
   includeFailed: boolean
   hideNotSpecified: boolean
   notSpecifiedCode: number
+  groupByDev?: boolean
 }
 
 /** Writes the configuration into the object's .rodata before load. */
@@ -139,4 +147,5 @@ export function encodeFilterConfig(target: Uint8Array, v: FilterConfigValues): v
   dv.setUint8(f.want_stack, v.wantStack ? 1 : 0)
   dv.setUint8(f.include_failed, v.includeFailed ? 1 : 0)
   dv.setUint8(f.hide_not_specified, v.hideNotSpecified ? 1 : 0)
+  dv.setUint8(f.group_by_dev, v.groupByDev ? 1 : 0)
 }

@@ -93,7 +93,20 @@ struct filter_config {
 	__u8 want_stack;
 	__u8 include_failed;
 	__u8 hide_not_specified;
-	__u8 pad;
+	__u8 group_by_dev; /* dropwatch --by dev: the device name is part of the key */
+};
+
+/* dropwatch: drops are counted in the kernel under this key (cumulative, never
+ * reset: user space reports differences, so no increment is lost between a
+ * read and a reset). */
+struct drop_count_key {
+	__u64 location;
+	__u32 reason;
+	__u32 netns;
+	__u16 protocol; /* skb->protocol, host order */
+	__u16 pad;
+	__s32 ifindex;
+	char dev[16];
 };
 
 /* Key of the `suppressed` map: what --rate-limit suppressed, by kind. */

@@ -7,6 +7,7 @@ import type { DropReasons } from '../../lib/kernel/drop-reasons.js'
 import type { Kallsyms } from '../../lib/kernel/kallsyms.js'
 import type { SocketOwner } from '../../lib/kernel/socket-owners.js'
 import type { KernelFeatures } from '../kernel-features.js'
+import type { LoadedObject } from '../loaded-object.js'
 
 export interface BpfKindPlan extends KindPlan {
   /** Programs of the object that serve this kind. */
@@ -18,6 +19,8 @@ export interface DecodeEnv {
   kallsyms: () => Kallsyms | null
   dropReasons: () => DropReasons
   socketOwner: (inode: number) => SocketOwner | null
+  /** The kernel's kfree_skb has a reason (5.17+). */
+  hasReason: boolean
 }
 
 export interface BpfObjectDef {
@@ -27,6 +30,9 @@ export interface BpfObjectDef {
   allPrograms: readonly string[]
   plan(kind: EventKind, features: KernelFeatures, req: RunRequest): BpfKindPlan
   decode(dv: DataView, env: DecodeEnv): Event | null
+  /** Objects that count in the kernel: no ring buffer; sample() emits the increments. */
+  aggregates?: boolean
+  sample?(obj: LoadedObject, env: DecodeEnv, previous: Map<string, number>): Event[]
   /** Text of a `suppressed` map key for the per-second report. */
   suppressedLabel(reason: number, location: bigint, env: DecodeEnv): string
 }

@@ -188,21 +188,6 @@ for (const mode of modes) {
     )
     t.equal(recs.find((x) => x.type === 'summary')?.lost, 0, 'nothing lost')
   })
-
-  t.test(`${kernel} --hook-type ${mode}: SYN-ACK retransmits of a dual-stack listener`, async (t) => {
-    const stopListener = await listen(pair, 9002)
-    t.teardown(stopListener)
-    const run = tool(['--hook-type', mode, '--port', '9002'])
-    await run.attached
-    t.match(run.stderr(), kprobe ? /kprobe tcp_rtx_synack/ : /tracepoint tcp:tcp_retransmit_synack/)
-    connectAttempts(pair, pair.v4.receiver, 9002, 1, 200)
-    await sleep(4500) // SYN-ACK retransmits at +1 s and +3 s (tcp_synack_retries=2)
-    const r = await stop(run)
-    const synacks = records(r.stdout).filter((x) => x.type === 'retransmit' && x.state === 'SYN_RECV')
-    t.ok(synacks.length >= 2, `${synacks.length} SYN-ACK retransmits`)
-    // On a :: listener the request is AF_INET6 with the IPv4 tuple in sock_common.
-    t.ok(synacks.every((x) => x.family === 4 && x.laddr === pair.v4.receiver && x.lport === 9002 && x.raddr === pair.v4.sender), 'IPv4 client of a dual-stack listener: wire family 4')
-  })
 }
 
 t.test(`${kernel}: a SIGKILLed run's kprobes and instance are removed by the next run`, async (t) => {
@@ -221,3 +206,22 @@ t.test(`${kernel}: a SIGKILLed run's kprobes and instance are removed by the nex
   t.equal(r.code, 0)
   t.same(ourKprobes(b.child.pid), [], 'and its own on exit')
 })
+
+// Last: the clients of these handshakes keep retransmitting FINs into the dropped port.
+for (const mode of modes) {
+  const kprobe = mode === 'kprobe'
+  t.test(`${kernel} --hook-type ${mode}: SYN-ACK retransmits of a dual-stack listener`, async (t) => {
+    const stopListener = await listen(pair, 9002)
+    t.teardown(stopListener)
+    const run = tool(['--hook-type', mode, '--port', '9002'])
+    await run.attached
+    t.match(run.stderr(), kprobe ? /kprobe tcp_rtx_synack/ : /tracepoint tcp:tcp_retransmit_synack/, 'banner names the hook')
+    connectAttempts(pair, pair.v4.receiver, 9002, 1, 200)
+    await sleep(4500) // SYN-ACK retransmits at +1 s and +3 s (tcp_synack_retries=2)
+    const r = await stop(run)
+    const synacks = records(r.stdout).filter((x) => x.type === 'retransmit' && x.state === 'SYN_RECV')
+    t.ok(synacks.length >= 2, `${synacks.length} SYN-ACK retransmits`)
+    // On a :: listener the request is AF_INET6 with the IPv4 tuple in sock_common.
+    t.ok(synacks.every((x) => x.family === 4 && x.laddr === pair.v4.receiver && x.lport === 9002 && x.raddr === pair.v4.sender), 'IPv4 client of a dual-stack listener: wire family 4')
+  })
+}

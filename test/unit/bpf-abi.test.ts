@@ -2,7 +2,7 @@
 // (bpf/event-abi.ts) equals the layout the compiler gave bpf/netdrop.h, read
 // from the BTF of the shipped objects.
 import t from 'tap'
-import { DROP_EVENT, FILTER_CONFIG, RETRANS_EVENT, SUPPRESSED_KEY } from '../../bpf/event-abi.js'
+import { DROP_COUNT_KEY, DROP_EVENT, FILTER_CONFIG, RETRANS_EVENT, SUPPRESSED_KEY } from '../../bpf/event-abi.js'
 import { bpftoolAvailable, structLayouts } from '../lib/btf-dump.js'
 import { ROOT } from '../lib/run-cli.js'
 
@@ -15,6 +15,8 @@ if (!bpftoolAvailable()) {
     ['tcpretrans.bpf.o', 'filter_config', FILTER_CONFIG],
     ['tcpdrop.bpf.o', 'filter_config', FILTER_CONFIG],
     ['tcpdrop.bpf.o', 'suppressed_key', SUPPRESSED_KEY],
+    ['dropwatch.bpf.o', 'drop_count_key', DROP_COUNT_KEY],
+    ['dropwatch.bpf.o', 'filter_config', FILTER_CONFIG],
   ]
   for (const [file, struct, abi] of checks) {
     t.test(`${struct} in ${file}`, async (t) => {
