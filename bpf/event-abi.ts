@@ -86,7 +86,7 @@ export const FILTER_CONFIG = {
 
 /** struct drop_count_key (dropwatch's counting map) */
 export const DROP_COUNT_KEY = {
-  size: 48,
+  size: 40,
   fields: { location: 0, reason: 8, netns: 12, protocol: 16, ifindex: 20, dev: 24 },
 } as const
 
