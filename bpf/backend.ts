@@ -3,7 +3,7 @@
 // them), filters and rate limits applied in the kernel, records read from a
 // ring buffer. Missing libbpf, BTF or privileges make it report itself
 // unusable with the reason, so `--backend auto` falls back to ftrace.
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Backend, BackendReport, HookTypeStatus, KindPlan, Run, RunRequest, StartContext } from '../lib/backend.js'
 import type { EventKind } from '../lib/events.js'
@@ -59,7 +59,9 @@ export class BpfBackend implements Backend {
     } catch (err) {
       return unusable((err as Error).message)
     }
-    if (!existsSync(VMLINUX_BTF)) return unusable(`kernel BTF missing (${VMLINUX_BTF}): CO-RE needs CONFIG_DEBUG_INFO_BTF`)
+    if (!existsSync(VMLINUX_BTF) || statSync(VMLINUX_BTF).size === 0) {
+      return unusable(`kernel BTF missing (${VMLINUX_BTF}): CO-RE needs CONFIG_DEBUG_INFO_BTF`)
+    }
     lib.setDebug(req.debug)
     const features = new KernelFeatures(lib)
     this.#features = features

@@ -40,6 +40,14 @@ export class UnsupportedError extends ToolError {
   }
 }
 
+/** A backend could not start (load, attach): exit 1, unless another backend can take over. */
+export class BackendStartError extends ToolError {
+  constructor(backend: string, cause: unknown) {
+    const inner = cause instanceof ToolError ? cause : null
+    super(`${backend} backend: ${cause instanceof Error ? cause.message : String(cause)}`, inner?.exitCode ?? 1, { cause })
+  }
+}
+
 /** Anything that went wrong while running: exit 1. */
 export class RuntimeError extends ToolError {
   constructor(message: string, options?: { cause?: unknown }) {

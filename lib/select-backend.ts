@@ -43,21 +43,26 @@ export async function probeAll(backends: readonly Backend[], req: RunRequest): P
   return reports
 }
 
-export async function selectBackend(
+/** Usable backends, widest coverage first (bpf before ftrace on a tie). */
+export function rank(reports: readonly BackendReport[]): BackendReport[] {
+  return reports
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => r.usable)
+    .sort((a, b) => coverage(b.r) - coverage(a.r) || a.i - b.i)
+    .map(({ r }) => r)
+}
+
+/** The usable backends in order of preference; throws (exit 3 or 4) when there is none. */
+export async function selectBackends(
   backends: readonly Backend[],
   choice: 'auto' | BackendName,
   req: RunRequest,
   tool: string,
-): Promise<Selection> {
+): Promise<Selection[]> {
   const candidates = choice === 'auto' ? backends : backends.filter((b) => b.name === choice)
   const reports = await probeAll(candidates, req)
-  let best: Selection | null = null
-  candidates.forEach((backend, i) => {
-    const report = reports[i]
-    if (!report?.usable) return
-    if (!best || coverage(report) > coverage(best.report)) best = { backend, report, reports }
-  })
-  if (best) return best
+  const ranked = rank(reports).map((report) => ({ backend: candidates[reports.indexOf(report)] as Backend, report, reports }))
+  if (ranked.length > 0) return ranked
   const why = reports.map((r) => `${r.backend}: ${r.reason ?? 'unusable'}`).join('; ')
   if (reports.some((r) => r.permissionDenied)) {
     throw new PermissionError(`not permitted: ${why}`)

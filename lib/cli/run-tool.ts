@@ -9,7 +9,8 @@ import { userSpaceFilter, type FilterName } from '../filters.js'
 import { EventClock } from '../format/clock.js'
 import { jsonLine } from '../format/json.js'
 import { RateLimiter } from '../rate-limit.js'
-import { probeAll, selectBackend } from '../select-backend.js'
+import { BackendStartError } from '../errors.js'
+import { probeAll, rank, selectBackends } from '../select-backend.js'
 import type { ToolDefinition } from '../tools/tool.js'
 import { parseCommonOptions, type CommonOptions } from './common-options.js'
 import { formatBackendReports } from './list-backends.js'
@@ -60,14 +61,24 @@ export async function runTool(tool: ToolDefinition, proc: ToolProcess, backends 
     const req = request(tool.allKinds(args))
     const candidates = common.backend === 'auto' ? backends : backends.filter((b) => b.name === common.backend)
     const reports = await probeAll(candidates, req)
-    const selected = reports.find((r) => r.usable)?.backend ?? null
+    const selected = rank(reports)[0]?.backend ?? null
     proc.stdout.write(formatBackendReports(tool.name, reports, req.kinds, selected, common.json))
     return 0
   }
 
   const req = request()
-  const { backend, report } = await selectBackend(backends, common.backend, req, tool.name)
-  return traceUntilStopped(tool, proc, common, args, backend, report, req)
+  const selections = await selectBackends(backends, common.backend, req, tool.name)
+  for (let i = 0; ; i++) {
+    const { backend, report } = selections[i] as (typeof selections)[number]
+    try {
+      return await traceUntilStopped(tool, proc, common, args, backend, report, req)
+    } catch (err) {
+      // With --backend auto, a backend that fails to load or attach hands over to the next one.
+      const next = selections[i + 1]
+      if (!(err instanceof BackendStartError) || err.exitCode === 3 || !next) throw err
+      proc.stderr.write(`${tool.name}: ${err.message}; falling back to ${next.backend.name}\n`)
+    }
+  }
 }
 
 async function traceUntilStopped(
@@ -137,11 +148,15 @@ async function traceUntilStopped(
   let lostReported = 0
   try {
     await output.start?.()
-    run = await backend.start(req, report, {
-      sink,
-      notice: (m) => warn(m),
-      fail: (err) => stopRequested(err),
-    })
+    try {
+      run = await backend.start(req, report, {
+        sink,
+        notice: (m) => warn(m),
+        fail: (err) => stopRequested(err),
+      })
+    } catch (err) {
+      throw new BackendStartError(backend.name, err)
+    }
     const hooks = active.map((k) => k.hook).join(', ')
     note(tool.banner ? tool.banner(backend.name, active) : `Tracing ${tool.tracing} via ${backend.name} (${hooks}). Ctrl-C to end.`)
     const missing = report.kinds.filter((k) => !k.usable).map((k) => `${k.kind} (${k.reason})`)
