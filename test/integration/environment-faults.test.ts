@@ -36,7 +36,8 @@ const LIBBPF = execFileSync('sh', ['-c', 'ls /usr/lib/*/libbpf.so.1 /lib/*/libbp
 
 t.test('not root: exit 3 naming the missing privileges', async (t) => {
   for (const tool of ['tcpretrans', 'tcpdrop', 'dropwatch']) {
-    const r = sh(`setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all ${node} ${binPath(tool)} -d 1`)
+    // env -i: tap wraps child processes with its own hooks, which nobody may not write.
+    const r = sh(`env -i PATH="$PATH" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all ${node} ${binPath(tool)} -d 1`)
     t.equal(r.code, 3, `${tool}: exit 3`)
     t.match(r.stderr, new RegExp(`^${tool}: error: not permitted: .*CAP_BPF and CAP_PERFMON.*CAP_SYS_ADMIN`), 'names the privileges')
     t.equal(r.stderr.trim().split('\n').length, 1, `one line: ${JSON.stringify(r.stderr)}`)
