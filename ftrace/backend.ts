@@ -13,6 +13,7 @@ import { runTag } from '../lib/run-tag.js'
 import { parseFormat, type EventFormat } from './format.js'
 import type { TracepointHook } from './hooks/hook.js'
 import { skbDropCount } from './hooks/skb-drop-count.js'
+import { tcpDrop } from './hooks/tcp-drop.js'
 import { tcpRetransmitSkb, tcpRetransmitSynack } from './hooks/tcp-retransmit.js'
 import { removeStaleInstances, TraceInstance } from './instance.js'
 import { removeStaleKprobes } from './kprobe-events.js'
@@ -23,7 +24,7 @@ import { StackJoiner } from './stack-joiner.js'
 import { parseTraceLine } from './trace-line.js'
 import { ensureTracefs } from './tracefs.js'
 
-const TRACEPOINT_HOOKS: readonly TracepointHook[] = [tcpRetransmitSkb, tcpRetransmitSynack, skbDropCount]
+const TRACEPOINT_HOOKS: readonly TracepointHook[] = [tcpRetransmitSkb, tcpRetransmitSynack, skbDropCount, tcpDrop]
 
 /** Kinds only a kprobe can see. */
 const KPROBE_NEEDED: Partial<Record<EventKind, string>> = {
@@ -170,7 +171,15 @@ export class FtraceBackend implements Backend {
     const byEvent = new Map(hooks.map((h) => [h.event, h]))
 
     const run: Run = {
-      stats: () => ({ lost: finalLost ?? instance.lostEvents(), unresolved: kprobes?.unresolved ?? 0, malformed }),
+      stats: () => {
+        const hookStats = hooks.map((h) => h.stats?.(req) ?? { unresolved: 0 })
+        return {
+          lost: finalLost ?? instance.lostEvents(),
+          unresolved: (kprobes?.unresolved ?? 0) + hookStats.reduce((n, s) => n + s.unresolved, 0),
+          hiddenNotSpecified: hookStats.reduce((n, s) => n + (s.hiddenNotSpecified ?? 0), 0),
+          malformed,
+        }
+      },
       close: () => {
         if (closed) return
         closed = true

@@ -20,6 +20,8 @@ export interface TracepointHook {
   instanceOptions?(format: EventFormat, req: RunRequest): Record<string, boolean>
   /** The in-kernel filter expression for events/<sys>/<event>/filter ('' for none). */
   kernelFilter(format: EventFormat, req: RunRequest): string
+  /** Counts the hook keeps for RunStats (sockets it could not resolve, hidden reasons). */
+  stats?(req: RunRequest): { unresolved: number; hiddenNotSpecified?: number }
   /** One parsed trace line → Event (stack filled later), or null when it is not for us. */
   decode(line: { comm: string; pid: number; tsNs: bigint; body: string }, ctx: DecodeContext): Event | null
 }

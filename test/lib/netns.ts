@@ -43,6 +43,24 @@ export function delta(before: Map<string, number>, after: Map<string, number>, k
   return (after.get(key) ?? 0) - (before.get(key) ?? 0)
 }
 
+/** Removes test namespaces left by test processes that died (names carry the PID). */
+function removeStaleNamespaces(): void {
+  const list = sh(['ip', 'netns', 'list'], undefined, true)
+  for (const line of list.split('\n')) {
+    const m = /^(ndt-[a-z]+(\d+)-[sr])\b/.exec(line)
+    if (!m) continue
+    const pid = Number(m[2])
+    let alive = false
+    try {
+      process.kill(pid, 0)
+      alive = true
+    } catch {
+      alive = false
+    }
+    if (!alive) sh(['ip', 'netns', 'del', m[1] ?? ''], undefined, true)
+  }
+}
+
 /** Creates the pair. `subnet` picks 198.18.<subnet>.0/24 and fd00:<subnet>::/64. */
 export function createNetnsPair(label: string, subnet: number): NetnsPair {
   const id = `${label}${process.pid % 100000}`
@@ -76,6 +94,7 @@ export function createNetnsPair(label: string, subnet: number): NetnsPair {
     },
   }
   try {
+    removeStaleNamespaces()
     pair.cleanup()
     sh(['ip', 'netns', 'add', sender])
     sh(['ip', 'netns', 'add', receiver])

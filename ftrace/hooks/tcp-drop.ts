@@ -1,0 +1,132 @@
+// skb:kfree_skb as the ftrace hook for tcpdrop (kernels whose kfree_skb has
+// `rx_sk`, 6.11+). The event text has no tuple and no protocol of the socket,
+// so the receiving socket is joined with /proc/net/tcp{,6} by pointer (SPEC §2):
+// the tuple and STATE come from /proc, FLAGS are unknown (`-`). The join needs
+// both sides to print the pointer the same way: with kptr_restrict=0 both show
+// the same hashed value (hash-ptr stays on); with kptr_restrict=1 and
+// CAP_SYSLOG /proc shows raw pointers (hash-ptr off); with 2 it is impossible.
+// Drops whose socket is not in /proc/net/tcp{,6} (UDP sockets, closed ones)
+// are counted as unresolved, never guessed.
+import type { RunRequest } from '../../lib/backend.js'
+import type { TcpDropEvent } from '../../lib/events.js'
+import type { FilterName, FilterPlace } from '../../lib/filters.js'
+import { commOfPid } from '../../lib/kernel/comm.js'
+import { DropReasons } from '../../lib/kernel/drop-reasons.js'
+import { cleanFrame } from '../../lib/kernel/stack-frames.js'
+import { expectedPointerMode, SocketTable } from '../../lib/kernel/socket-table.js'
+import { hasField, type EventFormat } from '../format.js'
+import { parseKeyValues } from '../trace-line.js'
+import type { TracepointHook } from './hook.js'
+
+const FILTERS: Partial<Record<FilterName, FilterPlace>> = { family: 'user', port: 'user', addr: 'user', netns: 'user', reason: 'kernel' }
+
+interface JoinState {
+  table: SocketTable
+  reasons: DropReasons
+  unresolved: number
+  hidden: number
+}
+
+const states = new WeakMap<RunRequest, JoinState>()
+
+function state(fmt: EventFormat, req: RunRequest): JoinState {
+  let s = states.get(req)
+  if (!s) {
+    s = {
+      table: new SocketTable({ tables: ['tcp', 'tcp6'], netns: req.filters.netns }),
+      reasons: DropReasons.load({ symbolic: fmt.symbolic.get('reason') ?? null }),
+      unresolved: 0,
+      hidden: 0,
+    }
+    states.set(req, s)
+  }
+  return s
+}
+
+function joinProblem(): string | null {
+  const { mode, kptrRestrict } = expectedPointerMode()
+  if (mode === 'zero') return `kptr_restrict=${kptrRestrict}: /proc/net/tcp prints no socket pointers, so drops cannot be joined to sockets`
+  if (mode === 'unknown') return 'cannot read /proc/sys/kernel/kptr_restrict'
+  return null
+}
+
+export const tcpDrop: TracepointHook = {
+  kind: 'tcp-drop',
+  system: 'skb',
+  event: 'kfree_skb',
+  plan(fmt, req) {
+    const fields = ['pid', 'comm', 'family', 'saddr', 'sport', 'daddr', 'dport', 'state', 'reason', 'location', 'stack']
+    const cannotSee = [
+      'TCP flags (FLAGS prints -)',
+      'drops without a receiving socket (no rx_sk): SYNs to closed ports, drops before the socket lookup',
+      'drops on sockets that closed before /proc/net/tcp was read (counted as unresolved)',
+      'ifindex and device',
+    ]
+    let reason: string | null = null
+    if (!hasField(fmt, 'rx_sk')) reason = 'skb:kfree_skb has no rx_sk field on this kernel (added in 6.11): ftrace cannot tell TCP drops here'
+    else if (!hasField(fmt, 'reason')) reason = 'skb:kfree_skb has no reason field'
+    else reason = joinProblem()
+    if (reason === null && req.owner) reason = '--owner: ftrace has no socket inode for drops (use the bpf backend)'
+    if (reason === null) {
+      const unknown = req.filters.reasons.filter((r) => state(fmt, req).reasons.code(r) === null)
+      if (unknown.length) reason = `--reason ${unknown.join(', ')}: not a drop reason of this kernel`
+    }
+    return { usable: reason === null, reason, fields, filters: FILTERS, cannotSee }
+  },
+  instanceOptions() {
+    // Same representation as /proc/net/tcp: hashed on both sides, or raw on both.
+    return { 'hash-ptr': expectedPointerMode().mode !== 'raw' }
+  },
+  kernelFilter(fmt, req) {
+    const parts = ['rx_sk != 0']
+    const s = state(fmt, req)
+    const codes = req.filters.reasons.map((r) => s.reasons.code(r)).filter((c): c is number => c !== null)
+    if (codes.length) parts.push(`(${codes.map((c) => `reason == ${c}`).join(' || ')})`)
+    return parts.join(' && ')
+  },
+  decode(line, { format, req }) {
+    const s = state(format, req)
+    const kv = parseKeyValues(line.body)
+    const sock = kv.get('rx_sk')
+    if (!sock) return null
+    const entry = s.table.lookup(sock)
+    if (!entry) {
+      s.unresolved++
+      return null
+    }
+    const reasonName = /reason: (\S+)\s*$/.exec(line.body)?.[1] ?? null
+    if (req.hideNotSpecified && reasonName === 'NOT_SPECIFIED') {
+      s.hidden++
+      return null
+    }
+    const location = kv.get('location')
+    const e: TcpDropEvent = {
+      kind: 'tcp-drop',
+      tsNs: line.tsNs,
+      pid: line.pid,
+      comm: line.comm === '<...>' ? commOfPid(line.pid) : line.comm,
+      family: entry.family,
+      // The receiving socket's peer sent the dropped segment.
+      saddr: entry.raddr,
+      sport: entry.rport,
+      daddr: entry.laddr,
+      dport: entry.lport,
+      state: entry.state,
+      tcpflags: null,
+      reason: reasonName,
+      reasonCode: reasonName === null ? null : s.reasons.code(reasonName),
+      location: location ? cleanFrame(location) : null,
+      netns: req.filters.netns,
+      ifindex: null,
+      dev: null,
+      stack: null,
+      owner: null,
+      skbId: kv.get('skbaddr') ?? null,
+    }
+    return e
+  },
+  stats(req) {
+    const s = states.get(req)
+    return { unresolved: s?.unresolved ?? 0, hiddenNotSpecified: s?.hidden ?? 0 }
+  },
+}
