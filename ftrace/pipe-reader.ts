@@ -17,7 +17,7 @@ export interface PipeConsumer {
 const POLL_MS = 10
 const READ_SIZE = 64 * 1024
 /** Upper bound per tick so timers and signals get their turn under load. */
-const MAX_BYTES_PER_TICK = 8 * 1024 * 1024
+const MAX_BYTES_PER_TICK = 1024 * 1024
 
 export class TracePipeReader {
   readonly #path: string

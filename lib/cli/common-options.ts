@@ -30,7 +30,7 @@ export function commonOptionDefs(perEventTool: boolean): Record<string, Options>
     backend: { alias: 'B', type: 'string', choices: ['auto', 'bpf', 'ftrace'], default: 'auto', describe: 'backend to use', group: 'Backend:' },
     'hook-type': { type: 'string', choices: ['auto', 'tracepoint', 'kprobe'], default: 'auto', describe: 'force the hook type', group: 'Backend:' },
     'list-backends': { type: 'boolean', describe: 'report what each backend can do on this kernel and exit', group: 'Backend:' },
-    'buffer-kb': { type: 'number', default: DEFAULT_BUFFER_KB, describe: 'kernel buffer per CPU, in KiB', requiresArg: true, group: 'Backend:' },
+    'buffer-kb': { type: 'number', default: DEFAULT_BUFFER_KB, describe: 'kernel buffer in KiB (ftrace: per CPU; bpf: the shared ring buffer)', requiresArg: true, group: 'Backend:' },
     duration: { alias: 'd', type: 'number', describe: 'stop after SECONDS', requiresArg: true, group: 'Run:' },
     'max-events': { alias: 'n', type: 'number', describe: 'stop after N events', requiresArg: true, group: 'Run:' },
     json: { alias: 'j', type: 'boolean', describe: 'JSON Lines on stdout, one object per line', group: 'Output:' },

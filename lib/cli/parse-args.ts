@@ -11,6 +11,9 @@ export type ParsedArgs = { kind: 'run'; args: ToolArgs } | { kind: 'printed'; te
 export function buildParser(tool: ToolDefinition, argv: readonly string[]) {
   const y = yargs([...argv])
     .scriptName(tool.name)
+    // Messages in one language whatever LANG says (scripts match on them).
+    .locale('en')
+    .detectLocale(false)
     .usage(`Usage: ${tool.name} [options]\n\n${tool.summary}`)
     .parserConfiguration({ 'boolean-negation': false, 'camel-case-expansion': false, 'duplicate-arguments-array': true })
     .options(commonOptionDefs(tool.perEventTool))

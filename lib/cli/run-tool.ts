@@ -90,7 +90,10 @@ async function traceUntilStopped(
   report: Awaited<ReturnType<Backend['probe']>>,
   req: RunRequest,
 ): Promise<number> {
+  // stdout is flushed first so a summary on stderr follows the output it sums up.
+  let flushOut = () => {}
   const note = (text: string) => {
+    flushOut()
     if (!common.quiet) proc.stderr.write(text + '\n')
   }
   const warn = (text: string) => proc.stderr.write(`${tool.name}: ${text}\n`)
@@ -102,6 +105,7 @@ async function traceUntilStopped(
     stopRequested = (err?: Error) => resolve(err)
   })
   const writer = new StdoutWriter(proc.stdout, () => stopRequested())
+  flushOut = () => writer.flush()
   const output = tool.createOutput({
     common,
     args,
@@ -126,7 +130,9 @@ async function traceUntilStopped(
   const sink = {
     event(e: Event) {
       if (done || !keep(e)) return
-      if (!output.perEvent || limiter.admit(output.suppressKey(e))) output.event(e)
+      // -n counts what is printed (kernel rate limits drop the rest before it gets here).
+      if (output.perEvent && !limiter.admit(output.suppressKey(e))) return
+      output.event(e)
       if (tool.maxCounts !== 'events') return
       seen++
       if (common.maxEvents !== null && seen >= common.maxEvents) {
