@@ -50,6 +50,8 @@ export interface Libbpf {
   possibleCpus(): number
   /** Arguments of a tracepoint's BTF prototype (without the leading context), or null. */
   tracepointArgCount(event: string): number | null
+  /** Gives freed C heap (libbpf's copy of the kernel BTF after CO-RE relocation) back to the OS. */
+  trimHeap(): void
   /** libbpf's own log lines (captured, and echoed with --debug). */
   log: string[]
   setDebug(on: boolean): void
@@ -112,6 +114,7 @@ function bind(): Libbpf {
     btfTypeById: f('void *btf__type_by_id(void *btf, uint32_t id)'),
     btfFree: f('void btf__free(void *btf)'),
   }
+  const mallocTrim = libc.func('int malloc_trim(size_t pad)') as Fn
   const vsnprintf = libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t size, const char *fmt, void *ap)') as Fn
   const isNull = (p: unknown) => p === null || p === 0n || p === undefined
   const check = (what: string, rc: unknown) => {
@@ -184,6 +187,7 @@ function bind(): Libbpf {
     nextKey: (fd, key, next) => (api.nextKey(fd, key, next) as number) === 0,
     deleteElem: (fd, key) => void api.deleteElem(fd, key),
     possibleCpus: () => api.possibleCpus() as number,
+    trimHeap: () => void mallocTrim(0),
     tracepointArgCount: (event) => {
       const btf = api.btfLoadVmlinux()
       if (isNull(btf)) return null

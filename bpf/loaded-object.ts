@@ -42,6 +42,7 @@ export class LoadedObject {
     encodeFilterConfig(L.initialValue(L.findMap(this.#obj, '.rodata')), spec.config)
     L.setMaxEntries(L.findMap(this.#obj, 'events'), ringSize(spec.ringBytes))
     L.load(this.#obj)
+    L.trimHeap()
     for (const name of spec.programs) this.#links.push(L.attach(L.findProgram(this.#obj, name), name))
   }
 
