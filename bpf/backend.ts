@@ -105,6 +105,7 @@ export class BpfBackend implements Backend {
     const features = this.#features
     if (!features) throw new Error('bpf backend started before probe')
     const owners = new SocketOwners()
+    const symbols = new Map<bigint, string>()
     const env: DecodeEnv = {
       req,
       kallsyms: () => {
@@ -117,6 +118,15 @@ export class BpfBackend implements Backend {
           }
         }
         return kallsyms ?? null
+      },
+      symbolize: (addr) => {
+        let text = symbols.get(addr)
+        if (text === undefined) {
+          text = env.kallsyms()?.symbolize(addr) ?? `0x${addr.toString(16)}`
+          if (symbols.size > 100_000) symbols.clear()
+          symbols.set(addr, text)
+        }
+        return text
       },
       dropReasons: () => features.dropReasons(),
       socketOwner: (inode) => owners.lookup(inode),
@@ -131,7 +141,9 @@ export class BpfBackend implements Backend {
       let suppressed = 0
       let hiddenNotSpecified = 0
       for (const { obj } of loaded) {
-        lost += obj.perCpuSum('counters', COUNTER.lost)
+        // Ring-buffer reserve failures, and events the kernel skipped because the
+        // program was already running on that CPU (a softirq interrupting it).
+        lost += obj.perCpuSum('counters', COUNTER.lost) + obj.recursionMisses()
         suppressed += obj.perCpuSum('counters', COUNTER.suppressed)
         hiddenNotSpecified += obj.perCpuSum('counters', COUNTER.hiddenNotSpecified)
       }
@@ -196,6 +208,7 @@ export class BpfBackend implements Backend {
           },
           () => ctx.sink.batchEnd(),
           (err) => ctx.fail(err),
+          () => ctx.sink.ready(),
         )
       }
     } catch (err) {

@@ -50,6 +50,9 @@ export interface Libbpf {
   possibleCpus(): number
   /** Arguments of a tracepoint's BTF prototype (without the leading context), or null. */
   tracepointArgCount(event: string): number | null
+  /** Times the kernel skipped the program because it was already running on
+   *  that CPU (bpf_prog_info.recursion_misses, 5.12+; 0 before). */
+  recursionMisses(prog: Pointer): number
   /** Gives freed C heap (libbpf's copy of the kernel BTF after CO-RE relocation) back to the OS. */
   trimHeap(): void
   /** libbpf's own log lines (captured, and echoed with --debug). */
@@ -113,6 +116,8 @@ function bind(): Libbpf {
     btfFindByNameKind: f('int btf__find_by_name_kind(void *btf, const char *name, uint32_t kind)'),
     btfTypeById: f('void *btf__type_by_id(void *btf, uint32_t id)'),
     btfFree: f('void btf__free(void *btf)'),
+    progFd: f('int bpf_program__fd(void *prog)'),
+    objInfo: f('int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *len)'),
   }
   const mallocTrim = libc.func('int malloc_trim(size_t pad)') as Fn
   const vsnprintf = libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t size, const char *fmt, void *ap)') as Fn
@@ -188,6 +193,14 @@ function bind(): Libbpf {
     deleteElem: (fd, key) => void api.deleteElem(fd, key),
     possibleCpus: () => api.possibleCpus() as number,
     trimHeap: () => void mallocTrim(0),
+    recursionMisses: (prog) => {
+      // struct bpf_prog_info (uapi): 232 bytes, recursion_misses (u64) at 208.
+      const info = new Uint8Array(232)
+      const len = [info.length]
+      const fd = api.progFd(prog) as number
+      if (fd < 0 || (api.objInfo(fd, info, len) as number) !== 0 || (len[0] ?? 0) < 216) return 0
+      return Number(new DataView(info.buffer).getBigUint64(208, true))
+    },
     tracepointArgCount: (event) => {
       const btf = api.btfLoadVmlinux()
       if (isNull(btf)) return null

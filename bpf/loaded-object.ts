@@ -5,7 +5,7 @@
 // links when the process dies (they are not pinned), so a killed run leaves
 // nothing behind.
 import { encodeFilterConfig, type FilterConfigValues } from './event-abi.js'
-import { libbpf, type Libbpf, type Pointer } from './libbpf.js'
+import { libbpf, LibbpfError, type Libbpf, type Pointer } from './libbpf.js'
 
 export interface ObjectSpec {
   path: string
@@ -23,6 +23,7 @@ export class LoadedObject {
   readonly #lib: Libbpf
   #obj: Pointer | null = null
   #links: Pointer[] = []
+  #programs: Pointer[] = []
   #rb: { rb: Pointer; release(): void } | null = null
   #timer: NodeJS.Timeout | null = null
   #closed = false
@@ -36,6 +37,20 @@ export class LoadedObject {
   }
 
   open(spec: ObjectSpec): void {
+    // The verifier gives up with EAGAIN when a signal arrives while it works
+    // (e.g. a profiler's SIGPROF); a fresh attempt succeeds.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.#open(spec)
+        return
+      } catch (err) {
+        this.#release()
+        if (!(err instanceof LibbpfError) || err.errno !== 11 || attempt >= 5) throw err
+      }
+    }
+  }
+
+  #open(spec: ObjectSpec): void {
     const L = this.#lib
     this.#obj = L.openFile(spec.path)
     for (const name of spec.allPrograms) L.setAutoload(L.findProgram(this.#obj, name), spec.programs.includes(name))
@@ -43,7 +58,11 @@ export class LoadedObject {
     L.setMaxEntries(L.findMap(this.#obj, 'events'), ringSize(spec.ringBytes))
     L.load(this.#obj)
     L.trimHeap()
-    for (const name of spec.programs) this.#links.push(L.attach(L.findProgram(this.#obj, name), name))
+    for (const name of spec.programs) {
+      const prog = L.findProgram(this.#obj, name)
+      this.#programs.push(prog)
+      this.#links.push(L.attach(prog, name))
+    }
   }
 
   mapFd(name: string): number {
@@ -52,12 +71,13 @@ export class LoadedObject {
   }
 
   /** Starts polling the ring buffer every ~10 ms; onBatchEnd after each poll. */
-  poll(onRecord: (dv: DataView) => void, onBatchEnd: () => void, onError: (err: Error) => void): void {
+  poll(onRecord: (dv: DataView) => void, onBatchEnd: () => void, onError: (err: Error) => void, ready: () => boolean): void {
     this.#rb = this.#lib.ringBufferNew(this.mapFd('events'), onRecord)
     const tick = () => {
       if (this.#closed || !this.#rb) return
       try {
-        this.#lib.ringBufferConsume(this.#rb.rb)
+        // A backed-up stdout leaves records in the ring; what overflows it is counted lost.
+        if (ready()) this.#lib.ringBufferConsume(this.#rb.rb)
         onBatchEnd()
       } catch (err) {
         onError(err instanceof Error ? err : new Error(String(err)))
@@ -71,6 +91,12 @@ export class LoadedObject {
   /** Consumes whatever is in the ring buffer now (before closing). */
   drain(): void {
     if (this.#rb && !this.#closed) this.#lib.ringBufferConsume(this.#rb.rb)
+  }
+
+  /** Events the kernel never ran our programs for (re-entry on the same CPU). */
+  recursionMisses(): number {
+    if (this.#closed) return 0
+    return this.#programs.reduce((n, p) => n + this.#lib.recursionMisses(p), 0)
   }
 
   /** Sum over CPUs of a per-CPU u64 array map entry. */
@@ -105,6 +131,10 @@ export class LoadedObject {
     if (this.#closed) return
     this.#closed = true
     if (this.#timer) clearTimeout(this.#timer)
+    this.#release()
+  }
+
+  #release(): void {
     for (const link of this.#links.reverse()) this.#lib.destroyLink(link)
     this.#links = []
     if (this.#rb) {
@@ -114,6 +144,7 @@ export class LoadedObject {
     }
     if (this.#obj !== null) this.#lib.close(this.#obj)
     this.#obj = null
+    this.#programs = []
   }
 }
 

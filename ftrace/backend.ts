@@ -9,6 +9,8 @@ import type { Event, EventKind } from '../lib/events.js'
 import { ToolError } from '../lib/errors.js'
 import { CAP, hasCapability } from '../lib/kernel/capabilities.js'
 import { userFacingStack } from '../lib/kernel/stack-frames.js'
+import { tgidOfTid } from '../lib/kernel/comm.js'
+import { RateLimiter } from '../lib/rate-limit.js'
 import { runTag } from '../lib/run-tag.js'
 import { parseFormat, type EventFormat } from './format.js'
 import type { TracepointHook } from './hooks/hook.js'
@@ -163,8 +165,17 @@ export class FtraceBackend implements Backend {
     let reader: TracePipeReader | null = null
     let closed = false
 
+    // --stack-rate applied here (ftrace records every stack; 0 = no limit).
+    const stackLimit = new RateLimiter(req.stackRate)
     const emit = (e: Event, frames: string[] | null) => {
-      if (frames && e.kind !== 'skb-drop-count') e.stack = userFacingStack(frames, req.stackDepth)
+      if (e.kind !== 'skb-drop-count') {
+        // Trace lines carry thread ids; PID columns show the process, as on bpf.
+        e.pid = tgidOfTid(e.pid)
+        if (frames) {
+          if (e.kind === 'tcp-drop' && !stackLimit.admit('stack')) e.stack = 'not-sampled'
+          else e.stack = userFacingStack(frames, req.stackDepth)
+        }
+      }
       ctx.sink.event(e)
     }
     const joiner = new StackJoiner<Event>(emit)
@@ -184,10 +195,12 @@ export class FtraceBackend implements Backend {
         if (closed) return
         closed = true
         try {
+          instance.write('tracing_on', '0') // nothing new while the rest is read
           reader?.drainNow()
           joiner.flushAll()
           ctx.sink.batchEnd()
-          finalLost = instance.lostEvents()
+          // Whatever could not be read before closing is lost too, and said so.
+          finalLost = instance.lostEvents() + instance.unreadEntries()
         } catch {
           // closing must release the kernel objects whatever happened before
         }
@@ -235,7 +248,7 @@ export class FtraceBackend implements Backend {
               const event = kprobes.decode(line)
               if (event === null) malformed++
               else if (wantStack) joiner.event(line.cpu, event)
-              else ctx.sink.event(event)
+              else emit(event, null)
               continue
             }
             const hook = byEvent.get(line.event)
@@ -247,7 +260,7 @@ export class FtraceBackend implements Backend {
             const event = hook.decode(line, { format, req })
             if (event === null) continue
             if (wantStack) joiner.event(line.cpu, event)
-            else ctx.sink.event(event)
+            else emit(event, null)
           }
         },
         drained: () => {
@@ -255,6 +268,7 @@ export class FtraceBackend implements Backend {
           if (wantStack) joiner.drained()
           ctx.sink.batchEnd()
         },
+        ready: () => ctx.sink.ready(),
         error: (err) => ctx.fail(err),
       })
       reader.start()

@@ -75,6 +75,25 @@ export class TraceInstance {
     return lost
   }
 
+  /** Events still in the ring buffer (not read yet), summed over CPUs. */
+  unreadEntries(): number {
+    let n = 0
+    let cpus: string[]
+    try {
+      cpus = readdirSync(this.path('per_cpu'))
+    } catch {
+      return 0
+    }
+    for (const cpu of cpus) {
+      try {
+        n += statValue(readFileSync(this.path(`per_cpu/${cpu}/stats`), 'utf8'), 'entries')
+      } catch {
+        // CPU went offline
+      }
+    }
+    return n
+  }
+
   /** Disables tracing and removes the instance. Idempotent; never throws. */
   remove(): void {
     if (!this.#created) return

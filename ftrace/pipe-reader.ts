@@ -11,6 +11,8 @@ export interface PipeConsumer {
   lines(lines: string[]): void
   /** The pipe was drained (EAGAIN): the end of a poll batch. */
   drained(): void
+  /** False while the output is backed up: reading pauses. */
+  ready(): boolean
   error(err: Error): void
 }
 
@@ -39,9 +41,14 @@ export class TracePipeReader {
     this.#schedule(0)
   }
 
-  /** Reads whatever is buffered right now (used once more before closing). */
-  drainNow(): void {
-    this.#tick(false)
+  /** Reads what is buffered now, until the pipe is empty or `budgetMs` ran out
+   *  (used before closing); returns true when the pipe was drained. */
+  drainNow(budgetMs = 2000): boolean {
+    const until = Date.now() + budgetMs
+    while (Date.now() < until) {
+      if (this.#tick(false)) return true
+    }
+    return false
   }
 
   stop(): void {
@@ -57,9 +64,16 @@ export class TracePipeReader {
     this.#timer = setTimeout(() => this.#tick(true), ms)
   }
 
-  #tick(reschedule: boolean): void {
+  /** One read burst; true when the pipe ran dry (EAGAIN). */
+  #tick(reschedule: boolean): boolean {
     const fd = this.#fd
-    if (fd === null) return
+    if (fd === null) return true
+    if (!this.#consumer.ready()) {
+      // The output is backed up: leave events in the kernel buffer, whose
+      // overruns are counted as lost, rather than growing memory without bound.
+      if (reschedule) this.#schedule(POLL_MS)
+      return false
+    }
     let total = 0
     let drained = false
     const lines: string[] = []
@@ -85,11 +99,12 @@ export class TracePipeReader {
       }
     } catch (err) {
       this.#consumer.error(err instanceof Error ? err : new Error(String(err)))
-      return
+      return true
     }
     if (lines.length > 0) this.#consumer.lines(lines)
     if (drained) this.#consumer.drained()
     if (reschedule && this.#fd !== null) this.#schedule(drained ? POLL_MS : 0)
+    return drained
   }
 
   #split(chunk: string, out: string[]): void {

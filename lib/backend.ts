@@ -35,7 +35,7 @@ export interface RunRequest {
   owner: boolean
   /** --rate-limit (event lines/s, 0 = none) for backends that enforce it in the kernel. */
   rateLimit: number
-  /** --stack-rate (stacks/s, 0 = none). */
+  /** --stack-rate (stacks/s, 0 = no limit). */
   stackRate: number
   stackDepth: number
   bufferKb: number

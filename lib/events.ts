@@ -105,4 +105,7 @@ export type Event = RetransmitEvent | TcpDropEvent | SkbDropCountEvent
 export interface EventSink {
   event(e: Event): void
   batchEnd(): void
+  /** False while the output is backed up (a slow reader of stdout): backends
+   *  then leave events in the kernel, whose buffers count what overflows. */
+  ready(): boolean
 }

@@ -15,6 +15,5 @@ export function kernelFilterPlaces(req: RunRequest, names: FilterName[]): Partia
 }
 
 export function symbolizeStack(addrs: bigint[], env: DecodeEnv): string[] {
-  const k = env.kallsyms()
-  return addrs.map((a) => k?.symbolize(a) ?? `0x${a.toString(16)}`)
+  return addrs.map((a) => env.symbolize(a))
 }

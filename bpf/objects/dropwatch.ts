@@ -65,7 +65,7 @@ export const dropwatchObject: BpfObjectDef = {
       const ifindex = kd.getInt32(K.ifindex, true)
       out.push({
         kind: 'skb-drop-count',
-        location: env.kallsyms()?.symbolize(location) ?? addressText(location),
+        location: env.kallsyms()?.symbolize(location) ?? addressText(location), // once per key and interval
         address: addressText(location),
         reason: env.hasReason ? env.dropReasons().name(reason) : null,
         reasonCode: env.hasReason ? reason : null,

@@ -17,6 +17,8 @@ export interface BpfKindPlan extends KindPlan {
 export interface DecodeEnv {
   req: RunRequest
   kallsyms: () => Kallsyms | null
+  /** `sym+0xoff` of a kernel address (cached: few distinct addresses, many events). */
+  symbolize: (addr: bigint) => string
   dropReasons: () => DropReasons
   socketOwner: (inode: number) => SocketOwner | null
   /** The kernel's kfree_skb has a reason (5.17+). */

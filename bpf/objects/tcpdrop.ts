@@ -59,7 +59,6 @@ export const tcpdropObject: BpfObjectDef = {
     const reasonCode = dv.getUint32(F.reason, true)
     const stackBytes = dv.getUint32(F.stack_bytes, true)
     const location = dv.getBigUint64(F.location, true)
-    const k = env.kallsyms()
     let stack: TcpDropEvent['stack'] = null
     if (flags & DROP_FLAG.stackNotSampled) stack = 'not-sampled'
     else if (stackBytes > 0) stack = userFacingStack(symbolizeStack(stackAt(dv, F.stack, stackBytes), env), env.req.stackDepth)
@@ -78,7 +77,7 @@ export const tcpdropObject: BpfObjectDef = {
       tcpflags: flags & DROP_FLAG.hasTcpHeader ? tcpFlagNames(dv.getUint8(F.tcpflags)) : null,
       reason: hasReason ? env.dropReasons().name(reasonCode) : null,
       reasonCode: hasReason ? reasonCode : null,
-      location: k?.symbolize(location) ?? `0x${location.toString(16)}`,
+      location: env.symbolize(location),
       netns: dv.getUint32(F.netns, true) || null,
       ifindex: ifindex > 0 ? ifindex : null,
       dev: cString(dv, F.dev, 16) || null,

@@ -25,6 +25,9 @@ export interface ToolProcess {
   off(signal: NodeJS.Signals | 'exit', listener: () => void): unknown
 }
 
+/** Past this much unread stdout, backends stop reading the kernel buffers. */
+const MAX_STDOUT_BACKLOG = 8 * 1024 * 1024
+
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']
 
 export function defaultBackends(): Backend[] {
@@ -143,6 +146,9 @@ async function traceUntilStopped(
     batchEnd() {
       writer.flush()
     },
+    ready() {
+      return writer.backlog < MAX_STDOUT_BACKLOG
+    },
   }
 
   let run: Run | null = null
@@ -167,6 +173,9 @@ async function traceUntilStopped(
     note(tool.banner ? tool.banner(backend.name, active) : `Tracing ${tool.tracing} via ${backend.name} (${hooks}). Ctrl-C to end.`)
     const missing = report.kinds.filter((k) => !k.usable).map((k) => `${k.kind} (${k.reason})`)
     if (missing.length) note(`Not traced: ${missing.join('; ')}`)
+    // SPEC §2: the banner names what the chosen hooks cannot see.
+    const blind = [...new Set(active.flatMap((k) => k.cannotSee))]
+    if (blind.length && !tool.banner) note(`Not seen by ${backend.name}: ${blind.join('; ')}`)
     output.header()
     writer.flush()
 

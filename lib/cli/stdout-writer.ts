@@ -26,6 +26,11 @@ export class StdoutWriter {
     return this.#closed
   }
 
+  /** Bytes written but not yet taken by the reader of stdout. */
+  get backlog(): number {
+    return this.#stream.writableLength
+  }
+
   write(text: string): void {
     if (!this.#closed) this.#chunks.push(text)
   }

@@ -1,7 +1,8 @@
 // Which process owns a socket (tcpdrop --owner): socket inode → pid/comm, from
 // the `socket:[INODE]` links in /proc/*/fd. Scanning /proc is costly, so the
-// table is rebuilt at most once a second, and only when an unknown inode shows
-// up. Needs CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH for other users' processes.
+// table is rebuilt only when an unknown inode shows up, at most every 250 ms
+// (short-lived connections must still be found), and an inode that stays
+// unknown is not searched again for a second. Needs CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH for other users' processes.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 
 export interface SocketOwner {
@@ -9,10 +10,12 @@ export interface SocketOwner {
   comm: string
 }
 
-const MIN_RESCAN_MS = 1000
+const MIN_RESCAN_MS = 250
+const UNKNOWN_TTL_MS = 1000
 
 export class SocketOwners {
   #table = new Map<number, SocketOwner>()
+  #unknown = new Map<number, number>()
   #scannedAt = 0
   readonly #procRoot: string
 
@@ -24,9 +27,16 @@ export class SocketOwners {
     if (inode === 0) return null
     const hit = this.#table.get(inode)
     if (hit) return hit
+    const missedAt = this.#unknown.get(inode)
+    if (missedAt !== undefined && now - missedAt < UNKNOWN_TTL_MS) return null
     if (now - this.#scannedAt < MIN_RESCAN_MS) return null
     this.#rescan(now)
-    return this.#table.get(inode) ?? null
+    const found = this.#table.get(inode) ?? null
+    if (!found) {
+      if (this.#unknown.size > 10000) this.#unknown.clear()
+      this.#unknown.set(inode, now)
+    }
+    return found
   }
 
   #rescan(now: number): void {

@@ -20,7 +20,7 @@ export class TcpdropOutput implements ToolOutput {
   header(): void {
     if (this.#ctx.common.json) return
     let h = `${col('TIME', 8)} ${col('PID', 7)} ${col('IP', 2)} ${col('SADDR:SPORT', 22)} > ${col('DADDR:DPORT', 22)} ${col('STATE', 11)} ${col('(FLAGS)', 9)} REASON`
-    if (this.#ctx.args.owner) h += '  OWNER'
+    if (this.#ctx.args.owner) h = `${h.padEnd(h.length + 18 - 'REASON'.length)} OWNER`
     this.#ctx.out(h + '\n')
   }
 
@@ -38,7 +38,7 @@ export class TcpdropOutput implements ToolOutput {
     }
     const flags = e.tcpflags ? `(${e.tcpflags.join('|') || '-'})` : '-'
     let line = `${col(this.#ctx.clock.hms(e.tsNs), 8)} ${col(e.pid, 7)} ${col(e.family, 2)} ${col(endpoint(e.saddr, e.sport), 22)} > ${col(endpoint(e.daddr, e.dport), 22)} ${col(e.state ?? '-', 11)} ${col(flags, 9)} ${reason}`
-    if (this.#ctx.args.owner) line += `  ${e.owner ? `${e.owner.pid}/${safeText(e.owner.comm)}` : '-'}`
+    if (this.#ctx.args.owner) line = `${line.padEnd(line.length + Math.max(1, 18 - reason.length))}${e.owner ? `${e.owner.pid}/${safeText(e.owner.comm)}` : '-'}`
     line += '\n'
     if (this.#stacks) {
       if (e.stack === 'not-sampled') line += '\t(stack not sampled)\n'
