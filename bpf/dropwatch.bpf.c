@@ -38,16 +38,8 @@ static __always_inline int handle(struct sk_buff *skb, __u64 location, __u32 rea
 		key.netns = netns_of_sock(&sk->__sk_common);
 	if (cfg.netns && cfg.netns != key.netns)
 		return 0;
-	if (has_reason && cfg.nreasons) {
-		bool hit = false;
-#pragma unroll
-		for (int i = 0; i < MAX_FILTER_REASONS; i++) {
-			if (i < cfg.nreasons && cfg.reasons[i] == reason)
-				hit = true;
-		}
-		if (!hit)
-			return 0;
-	}
+	if (has_reason && !reason_wanted(reason))
+		return 0;
 	key.location = location;
 	key.reason = reason;
 	if (cfg.group_by_dev) {

@@ -175,16 +175,9 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 		return 0;
 	if (has_reason) {
 		e->flags |= DROP_HAS_REASON;
-		if (cfg.nreasons) {
-			bool hit = false;
-#pragma unroll
-			for (int i = 0; i < MAX_FILTER_REASONS; i++) {
-				if (i < cfg.nreasons && cfg.reasons[i] == reason)
-					hit = true;
-			}
-			if (!hit)
-				return 0;
-		} else if (cfg.hide_not_specified && reason == cfg.not_specified) {
+		if (!reason_wanted(reason))
+			return 0;
+		if (!cfg.nreasons && cfg.hide_not_specified && reason == cfg.not_specified) {
 			count(COUNTER_HIDDEN_NOT_SPECIFIED);
 			return 0;
 		}

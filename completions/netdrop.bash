@@ -65,7 +65,7 @@ _netdrop_dropwatch()
             return 0
             ;;
     esac
-    COMPREPLY=( $(compgen -W '-4 -6 -B --backend --hook-type --list-backends --buffer-kb -d --duration -n --max-events -j --json -q --quiet --debug --port --addr --netns -i --interval -a --addresses --by --top --reason --prometheus -h --help -V --version' -- "$cur") )
+    COMPREPLY=( $(compgen -W '-4 -6 -B --backend --hook-type --list-backends --buffer-kb -d --duration -n --max-events -j --json -q --quiet --debug --port --addr --netns --allow-sysctl -i --interval -a --addresses --by --top --reason --prometheus -h --help -V --version' -- "$cur") )
     return 0
 }
 complete -F _netdrop_dropwatch dropwatch
@@ -126,7 +126,7 @@ _netdrop_tcpdrop()
             return 0
             ;;
     esac
-    COMPREPLY=( $(compgen -W '-4 -6 -B --backend --hook-type --list-backends --buffer-kb -d --duration -n --max-events -j --json -q --quiet --debug --port --addr --netns --rate-limit --reason --all-reasons --no-stack --stack-depth --stack-rate --owner -h --help -V --version' -- "$cur") )
+    COMPREPLY=( $(compgen -W '-4 -6 -B --backend --hook-type --list-backends --buffer-kb -d --duration -n --max-events -j --json -q --quiet --debug --port --addr --netns --allow-sysctl --rate-limit --reason --all-reasons --no-stack --stack-depth --stack-rate --owner -h --help -V --version' -- "$cur") )
     return 0
 }
 complete -F _netdrop_tcpdrop tcpdrop
@@ -179,7 +179,7 @@ _netdrop_tcpretrans()
             return 0
             ;;
     esac
-    COMPREPLY=( $(compgen -W '-4 -6 -B --backend --hook-type --list-backends --buffer-kb -d --duration -n --max-events -j --json -q --quiet --debug --port --addr --netns --rate-limit -l --lossprobe --err --no-synack -s --stack -c --count -i --interval --seq -h --help -V --version' -- "$cur") )
+    COMPREPLY=( $(compgen -W '-4 -6 -B --backend --hook-type --list-backends --buffer-kb -d --duration -n --max-events -j --json -q --quiet --debug --port --addr --netns --allow-sysctl --rate-limit -l --lossprobe --err --no-synack -s --stack -c --count -i --interval --seq -h --help -V --version' -- "$cur") )
     return 0
 }
 complete -F _netdrop_tcpretrans tcpretrans

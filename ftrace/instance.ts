@@ -56,7 +56,17 @@ export class TraceInstance {
 
   /** Events lost in this instance: per-CPU ring-buffer overruns plus dropped events. */
   lostEvents(): number {
-    let lost = 0
+    return this.#sumStats(['overrun', 'commit overrun', 'dropped events'])
+  }
+
+  /** Events still in the ring buffer (not read yet), summed over CPUs. */
+  unreadEntries(): number {
+    return this.#sumStats(['entries'])
+  }
+
+  /** Sum of the `key: N` lines of every CPU's stats file. */
+  #sumStats(keys: string[]): number {
+    let n = 0
     let cpus: string[]
     try {
       cpus = readdirSync(this.path('per_cpu'))
@@ -68,28 +78,9 @@ export class TraceInstance {
       try {
         stats = readFileSync(this.path(`per_cpu/${cpu}/stats`), 'utf8')
       } catch {
-        continue
+        continue // CPU went offline
       }
-      lost += statValue(stats, 'overrun') + statValue(stats, 'commit overrun') + statValue(stats, 'dropped events')
-    }
-    return lost
-  }
-
-  /** Events still in the ring buffer (not read yet), summed over CPUs. */
-  unreadEntries(): number {
-    let n = 0
-    let cpus: string[]
-    try {
-      cpus = readdirSync(this.path('per_cpu'))
-    } catch {
-      return 0
-    }
-    for (const cpu of cpus) {
-      try {
-        n += statValue(readFileSync(this.path(`per_cpu/${cpu}/stats`), 'utf8'), 'entries')
-      } catch {
-        // CPU went offline
-      }
+      for (const key of keys) n += statValue(stats, key)
     }
     return n
   }

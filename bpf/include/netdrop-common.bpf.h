@@ -145,6 +145,21 @@ static __always_inline bool filters_match(__u8 family, __u16 p1, __u16 p2, const
 	return true;
 }
 
+/* --reason: is this drop reason one of those asked for (none asked: all are)? */
+static __always_inline bool reason_wanted(__u32 reason)
+{
+	bool hit = false;
+
+	if (!cfg.nreasons)
+		return true;
+#pragma unroll
+	for (int i = 0; i < MAX_FILTER_REASONS; i++) {
+		if (i < cfg.nreasons && cfg.reasons[i] == reason)
+			hit = true;
+	}
+	return hit;
+}
+
 static __always_inline __u32 netns_of_sock(const struct sock_common *skc)
 {
 	return BPF_CORE_READ(skc, skc_net.net, ns.inum);

@@ -45,7 +45,7 @@ function state(fmt: EventFormat, req: RunRequest): JoinState {
 
 function joinProblem(): string | null {
   const { mode, kptrRestrict } = expectedPointerMode()
-  if (mode === 'zero') return `kptr_restrict=${kptrRestrict}: /proc/net/tcp prints no socket pointers, so drops cannot be joined to sockets`
+  if (mode === 'zero') return `kptr_restrict=${kptrRestrict}: /proc/net/tcp prints no socket pointers, so drops cannot be joined to sockets (--allow-sysctl sets it to 1 for the run)`
   if (mode === 'unknown') return 'cannot read /proc/sys/kernel/kptr_restrict'
   return null
 }
@@ -60,6 +60,7 @@ export const tcpDrop: TracepointHook = {
       'TCP flags (FLAGS prints -)',
       'drops without a receiving socket (no rx_sk): SYNs to closed ports, drops before the socket lookup',
       'drops on sockets that closed before /proc/net/tcp was read (counted as unresolved)',
+      'the sender of segments dropped on listening sockets (/proc shows no peer; counted as unresolved)',
       'ifindex and device',
     ]
     let reason: string | null = null
@@ -90,7 +91,8 @@ export const tcpDrop: TracepointHook = {
     const sock = kv.get('rx_sk')
     if (!sock) return null
     const entry = s.table.lookup(sock)
-    if (!entry) {
+    // A listener's /proc line has no peer: the segment's source is unknown.
+    if (!entry || entry.state === 'LISTEN') {
       s.unresolved++
       return null
     }

@@ -49,6 +49,36 @@ function comm(raw: string, pid: number): string | null {
   return raw === '<...>' ? commOfPid(pid) : raw
 }
 
+type TraceEvent = { comm: string; pid: number; tsNs: bigint }
+
+/** The fields both events print the same way: addresses, ports, task, socket. */
+function retransmitEvent(
+  kind: RetransmitEvent['kind'],
+  line: TraceEvent,
+  kv: Map<string, string>,
+  extra: Pick<RetransmitEvent, 'state' | 'err'>,
+): RetransmitEvent | null {
+  const src = address(kv, 'saddrv6', 'saddr')
+  const dst = address(kv, 'daddrv6', 'daddr')
+  if (!src || !dst) return null
+  return {
+    kind,
+    tsNs: line.tsNs,
+    pid: line.pid,
+    comm: comm(line.comm, line.pid),
+    family: src.family,
+    laddr: src.text,
+    lport: Number(kv.get('sport')),
+    raddr: dst.text,
+    rport: Number(kv.get('dport')),
+    netns: null,
+    seq: null,
+    stack: null,
+    sockId: kv.get('skaddr') ?? null,
+    ...extra,
+  }
+}
+
 export const tcpRetransmitSkb: TracepointHook = {
   kind: 'tcp-retransmit',
   system: 'tcp',
@@ -71,31 +101,11 @@ export const tcpRetransmitSkb: TracepointHook = {
   },
   decode(line, { req }) {
     const kv = parseKeyValues(line.body)
-    const src = address(kv, 'saddrv6', 'saddr')
-    const dst = address(kv, 'daddrv6', 'daddr')
-    if (!src || !dst) return null
     const errText = kv.get('err')
     const err = errText === undefined ? null : Number(errText)
     if (err !== null && err !== 0 && !req.includeFailed) return null
     const state = kv.get('state')
-    const event: RetransmitEvent = {
-      kind: 'tcp-retransmit',
-      tsNs: line.tsNs,
-      pid: line.pid,
-      comm: comm(line.comm, line.pid),
-      family: src.family,
-      laddr: src.text,
-      lport: Number(kv.get('sport')),
-      raddr: dst.text,
-      rport: Number(kv.get('dport')),
-      state: state === undefined ? null : normalizeTcpState(state),
-      netns: null,
-      seq: null,
-      err,
-      stack: null,
-      sockId: kv.get('skaddr') ?? null,
-    }
-    return event
+    return retransmitEvent('tcp-retransmit', line, kv, { state: state === undefined ? null : normalizeTcpState(state), err })
   },
 }
 
@@ -112,28 +122,7 @@ export const tcpRetransmitSynack: TracepointHook = {
     return portFilter(req)
   },
   decode(line) {
-    const kv = parseKeyValues(line.body)
-    const src = address(kv, 'saddrv6', 'saddr')
-    const dst = address(kv, 'daddrv6', 'daddr')
-    if (!src || !dst) return null
-    const event: RetransmitEvent = {
-      kind: 'tcp-synack-retransmit',
-      tsNs: line.tsNs,
-      pid: line.pid,
-      comm: comm(line.comm, line.pid),
-      family: src.family,
-      laddr: src.text,
-      lport: Number(kv.get('sport')),
-      raddr: dst.text,
-      rport: Number(kv.get('dport')),
-      // The request socket is in SYN_RECV by definition; the event has no state field.
-      state: 'SYN_RECV',
-      netns: null,
-      seq: null,
-      err: null,
-      stack: null,
-      sockId: kv.get('skaddr') ?? null,
-    }
-    return event
+    // The request socket is in SYN_RECV by definition; the event has no state field.
+    return retransmitEvent('tcp-synack-retransmit', line, parseKeyValues(line.body), { state: 'SYN_RECV', err: null })
   },
 }

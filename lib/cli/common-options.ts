@@ -20,6 +20,7 @@ export interface CommonOptions {
   debug: boolean
   rateLimit: number
   bufferKb: number
+  allowSysctl: boolean
 }
 
 export const DEFAULT_RATE_LIMIT = 10000
@@ -41,6 +42,7 @@ export function commonOptionDefs(perEventTool: boolean): Record<string, Options>
     port: { type: 'number', array: false, describe: 'local or remote port PORT (repeatable)', requiresArg: true, group: 'Filters:' },
     addr: { type: 'string', array: false, describe: 'local or remote address IP (repeatable)', requiresArg: true, group: 'Filters:' },
     netns: { type: 'string', describe: 'network namespace: inode, /proc/PID/ns/net or /run/netns/NAME', requiresArg: true, group: 'Filters:' },
+    'allow-sysctl': { type: 'boolean', describe: 'may set kernel.kptr_restrict=1 for the run (restored at exit) so sockets and symbols can be resolved', group: 'Backend:' },
   }
   if (perEventTool) {
     defs['rate-limit'] = { type: 'number', default: DEFAULT_RATE_LIMIT, describe: 'at most N event lines per second (0: no limit)', requiresArg: true, group: 'Output:' }
@@ -116,5 +118,6 @@ export function parseCommonOptions(a: Record<string, unknown>, perEventTool: boo
     debug: Boolean(a.debug),
     rateLimit,
     bufferKb: integerInRange('--buffer-kb', a['buffer-kb'], 64, 1024 * 1024),
+    allowSysctl: Boolean(a['allow-sysctl']),
   }
 }

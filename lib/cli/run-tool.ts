@@ -10,6 +10,8 @@ import { EventClock } from '../format/clock.js'
 import { jsonLine } from '../format/json.js'
 import { RateLimiter } from '../rate-limit.js'
 import { BackendStartError } from '../errors.js'
+import { runTag } from '../run-tag.js'
+import { relaxKptrRestrict, restoreDeadRuns } from '../sysctl-guard.js'
 import { probeAll, rank, selectBackends } from '../select-backend.js'
 import type { ToolDefinition } from '../tools/tool.js'
 import { parseCommonOptions, type CommonOptions } from './common-options.js'
@@ -69,7 +71,29 @@ export async function runTool(tool: ToolDefinition, proc: ToolProcess, backends 
     return 0
   }
 
-  const req = request()
+  // A dead run's sysctl change is undone whatever this run does.
+  for (const line of restoreDeadRuns()) proc.stderr.write(`${tool.name}: ${line}\n`)
+  const sysctl = common.allowSysctl ? relaxKptrRestrict(runTag(tool.name)) : null
+  if (sysctl) {
+    if (!common.quiet) proc.stderr.write(`${tool.name}: ${sysctl.description}\n`)
+    proc.on('exit', sysctl.restore)
+  }
+  try {
+    return await selectAndTrace(tool, proc, common, args, backends, request())
+  } finally {
+    sysctl?.restore()
+    if (sysctl) proc.off('exit', sysctl.restore)
+  }
+}
+
+async function selectAndTrace(
+  tool: ToolDefinition,
+  proc: ToolProcess,
+  common: CommonOptions,
+  args: Record<string, unknown>,
+  backends: Backend[],
+  req: RunRequest,
+): Promise<number> {
   const selections = await selectBackends(backends, common.backend, req, tool.name)
   for (let i = 0; ; i++) {
     const { backend, report } = selections[i] as (typeof selections)[number]

@@ -1,8 +1,8 @@
 // Which process owns a socket (tcpdrop --owner): socket inode → pid/comm, from
 // the `socket:[INODE]` links in /proc/*/fd. Scanning /proc is costly, so the
-// table is rebuilt only when an unknown inode shows up, at most every 250 ms
-// (short-lived connections must still be found), and an inode that stays
-// unknown is not searched again for a second. Needs CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH for other users' processes.
+// table is rebuilt only when an unknown inode shows up, at most every 20 ms
+// (short-lived connections must still be found), and an inode that a rescan
+// did not find is not searched again for a second. Needs CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH for other users' processes.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 
 export interface SocketOwner {
@@ -10,7 +10,7 @@ export interface SocketOwner {
   comm: string
 }
 
-const MIN_RESCAN_MS = 250
+const MIN_RESCAN_MS = 20
 const UNKNOWN_TTL_MS = 1000
 
 export class SocketOwners {
@@ -33,6 +33,7 @@ export class SocketOwners {
     this.#rescan(now)
     const found = this.#table.get(inode) ?? null
     if (!found) {
+      // Only a rescan that really looked may rule the inode out for a while.
       if (this.#unknown.size > 10000) this.#unknown.clear()
       this.#unknown.set(inode, now)
     }

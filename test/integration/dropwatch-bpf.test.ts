@@ -3,55 +3,21 @@
 // As in dropwatch-ftrace.test.ts the storm is dropped by the input chain's
 // policy, whose location the test learns at run time.
 import t from 'tap'
-import { createNetnsPair, nft, nftCounter, sleep } from '../lib/netns.js'
-import { jsonRecords, type JsonRecord } from '../lib/records.js'
+import { sleep } from '../lib/netns.js'
+import { jsonRecords } from '../lib/records.js'
 import { startCli } from '../lib/run-cli.js'
 import { stopTool } from '../lib/stop-tool.js'
 import { udpStorm } from '../lib/udp-storm.js'
+import { requireRoot, testHosts } from '../lib/test-hosts.js'
+import { learnLocation, netfilterByLocation, primeNeighbours, STORM_PORT, STORM_RULES, stormCounters, type Drop } from '../lib/dropwatch-storm.js'
 
-if (process.getuid?.() !== 0) {
-  t.skip('integration tests need root (network namespaces, BPF)')
-  process.exit(0)
-}
+requireRoot('network namespaces, BPF')
 
-const STORM_PORT = 9999
-interface Drop {
-  location: string
-  reason: string | null
-  dev?: string | null
-  count: number
-}
+const pair = testHosts('db', 43, STORM_RULES)
+t.before(() => primeNeighbours(pair))
+const counters = () => stormCounters(pair)
 
-const pair = createNetnsPair('db', 43)
-t.teardown(() => pair.cleanup())
-nft(
-  pair,
-  pair.receiver,
-  `table inet ndw {
-    chain input {
-      type filter hook input priority 0; policy drop;
-      meta l4proto != udp accept
-      udp dport != ${STORM_PORT} accept
-      meta nfproto ipv4 counter comment "storm4"
-      meta nfproto ipv6 counter comment "storm6"
-    }
-  }`,
-)
-t.before(async () => {
-  udpStorm(pair, pair.v4.receiver, STORM_PORT - 1, 1, 1, 0)
-  udpStorm(pair, pair.v6.receiver, STORM_PORT - 1, 1, 1, 0)
-  await sleep(300)
-})
-const counters = () => ({ v4: nftCounter(pair, pair.receiver, 'storm4'), v6: nftCounter(pair, pair.receiver, 'storm6') })
 
-function netfilterByLocation(recs: JsonRecord[], type: string): Map<string, number> {
-  const m = new Map<string, number>()
-  for (const r of recs.filter((x) => x.type === type)) {
-    for (const d of r.drops as Drop[]) if (d.reason === 'NETFILTER_DROP') m.set(d.location, (m.get(d.location) ?? 0) + d.count)
-  }
-  return m
-}
-const learn = (m: Map<string, number>): [string, number] => [...m].sort((a, b) => b[1] - a[1])[0] ?? ['', 0]
 
 t.test('IPv4 storm flat out: exact, nothing lost, intervals add up to the summary', async (t) => {
   const tool = startCli('dropwatch', ['-B', 'bpf', '-j', '-i', '1'])
@@ -65,7 +31,7 @@ t.test('IPv4 storm flat out: exact, nothing lost, intervals add up to the summar
   t.equal(r.code, 0)
   t.ok(truth > 100000, `nft counted ${truth} drops (${storm.sent} sent in ${storm.ms} ms, ~${Math.round(storm.sent / (storm.ms / 1000))}/s)`)
   const recs = jsonRecords(r.stdout)
-  const [location, counted] = learn(netfilterByLocation(recs, 'interval').size ? netfilterByLocation(recs, 'interval') : netfilterByLocation(recs, 'summary'))
+  const [location, counted] = learnLocation(netfilterByLocation(recs, 'interval').size ? netfilterByLocation(recs, 'interval') : netfilterByLocation(recs, 'summary'))
   const summary = recs.find((x) => x.type === 'summary')
   t.equal(netfilterByLocation(recs, 'summary').get(location), truth, `summary: NETFILTER_DROP at ${location} == nft counter`)
   t.ok(counted <= truth, 'intervals never count more than happened')
@@ -85,7 +51,7 @@ t.test('IPv6 with -6 --reason NETFILTER_DROP while IPv4 storms too; --by dev', a
   const after = counters()
   const [r, rd] = await Promise.all([stopTool(tool), stopTool(byDev)])
   const recs = jsonRecords(r.stdout)
-  const [location, counted] = learn(netfilterByLocation(recs, 'summary'))
+  const [location, counted] = learnLocation(netfilterByLocation(recs, 'summary'))
   t.equal(counted, after.v6 - before.v6, `IPv6 drops at ${location} == storm6 counter, IPv4 filtered out in the kernel`)
   const devs = new Map<string, number>()
   for (const d of (jsonRecords(rd.stdout).find((x) => x.type === 'summary')?.drops ?? []) as Drop[]) {
@@ -105,6 +71,6 @@ t.test('--netns: only drops in the receiver namespace (in the kernel)', async (t
   await sleep(1200)
   const truth = counters().v4 - before.v4
   const [r, rs] = await Promise.all([stopTool(tool), stopTool(sender)])
-  t.equal(learn(netfilterByLocation(jsonRecords(r.stdout), 'summary'))[1], truth, 'receiver namespace: the storm')
+  t.equal(learnLocation(netfilterByLocation(jsonRecords(r.stdout), 'summary'))[1], truth, 'receiver namespace: the storm')
   t.equal(netfilterByLocation(jsonRecords(rs.stdout), 'summary').size, 0, 'sender namespace: no NETFILTER_DROP')
 })

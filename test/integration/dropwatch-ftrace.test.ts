@@ -6,70 +6,23 @@
 // ground truth; the test keys on NETFILTER_DROP and the location it learns.
 import { existsSync, readdirSync } from 'node:fs'
 import t from 'tap'
-import { createNetnsPair, nft, nftCounter, sleep } from '../lib/netns.js'
-import { jsonRecords, type JsonRecord } from '../lib/records.js'
+import { sleep } from '../lib/netns.js'
+import { jsonRecords } from '../lib/records.js'
 import { runCli, startCli } from '../lib/run-cli.js'
 import { stopTool } from '../lib/stop-tool.js'
 import { connectAttempts } from '../lib/traffic.js'
 import { udpStorm } from '../lib/udp-storm.js'
+import { requireRoot, testHosts } from '../lib/test-hosts.js'
+import { learnLocation, netfilterByLocation, primeNeighbours, STORM_PORT, STORM_RULES, stormCounters, type Drop } from '../lib/dropwatch-storm.js'
 
-if (process.getuid?.() !== 0) {
-  t.skip('integration tests need root (network namespaces, tracefs)')
-  process.exit(0)
-}
+requireRoot('network namespaces, tracefs')
 
-const STORM_PORT = 9999
 
-interface Drop {
-  location: string
-  address: string | null
-  reason: string | null
-  count: number
-}
+const pair = testHosts('dw', 46, STORM_RULES)
+t.before(() => primeNeighbours(pair))
 
-const pair = createNetnsPair('dw', 41)
-t.teardown(() => pair.cleanup())
-try {
-  nft(
-    pair,
-    pair.receiver,
-    `table inet ndw {
-      chain input {
-        type filter hook input priority 0; policy drop;
-        meta l4proto != udp accept
-        udp dport != ${STORM_PORT} accept
-        meta nfproto ipv4 counter comment "storm4"
-        meta nfproto ipv6 counter comment "storm6"
-      }
-    }`,
-  )
-} catch (err) {
-  pair.cleanup() // a failed setup must not leave namespaces behind
-  throw err
-}
-// Neighbours resolved before any storm (one datagram to an accepted port), so
-// no storm datagram waits in, or overflows, the ARP/ND queue.
-t.before(async () => {
-  udpStorm(pair, pair.v4.receiver, STORM_PORT - 1, 1, 1, 0)
-  udpStorm(pair, pair.v6.receiver, STORM_PORT - 1, 1, 1, 0)
-  await sleep(300)
-})
+const counters = () => stormCounters(pair)
 
-const counters = () => ({ v4: nftCounter(pair, pair.receiver, 'storm4'), v6: nftCounter(pair, pair.receiver, 'storm6') })
-
-/** Count per location of NETFILTER_DROP rows, summed over records of a type. */
-function netfilterByLocation(recs: JsonRecord[], type: string): Map<string, number> {
-  const m = new Map<string, number>()
-  for (const r of recs.filter((x) => x.type === type)) {
-    for (const d of r.drops as Drop[]) if (d.reason === 'NETFILTER_DROP') m.set(d.location, (m.get(d.location) ?? 0) + d.count)
-  }
-  return m
-}
-
-/** The storm's location: the NETFILTER_DROP location with the most drops. */
-function learnLocation(m: Map<string, number>): [string, number] {
-  return [...m].sort((a, b) => b[1] - a[1])[0] ?? ['', 0]
-}
 
 function ourInstances(pid: number | undefined): string[] {
   const dir = '/sys/kernel/tracing/instances'

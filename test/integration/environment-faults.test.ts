@@ -6,11 +6,9 @@ import { execFileSync, spawn } from 'node:child_process'
 import t from 'tap'
 import { binPath, runCli, ROOT } from '../lib/run-cli.js'
 import { sleep } from '../lib/netns.js'
+import { requireRoot } from '../lib/test-hosts.js'
 
-if (process.getuid?.() !== 0) {
-  t.skip('needs root (to drop privileges, and for private mount namespaces)')
-  process.exit(0)
-}
+requireRoot('to drop privileges, and for private mount namespaces')
 
 interface Result {
   code: number | null

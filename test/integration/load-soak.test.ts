@@ -4,30 +4,22 @@
 // never stalls for more than one interval, the rate limit holds.
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { createNetnsPair, nft, nftCounter, sleep } from '../lib/netns.js'
+import { nftCounter, sleep } from '../lib/netns.js'
 import { jsonRecords } from '../lib/records.js'
 import { startCli, type LiveTool } from '../lib/run-cli.js'
 import { stopTool } from '../lib/stop-tool.js'
+import { requireRoot, testHosts } from '../lib/test-hosts.js'
 
-if (process.getuid?.() !== 0) {
-  t.skip('integration tests need root (network namespaces, BPF)')
-  process.exit(0)
-}
+requireRoot('network namespaces, BPF')
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60)
 
-const pair = createNetnsPair('ld', 45)
-t.teardown(() => pair.cleanup())
-nft(
-  pair,
-  pair.receiver,
-  `table inet ndt {
+const pair = testHosts('ld', 45, `table inet ndt {
     chain input {
       type filter hook input priority 0;
       udp dport 9999 counter drop comment "udp"
       tcp dport 9005 counter drop comment "syn"
     }
-  }`,
-)
+  }`)
 
 function rssKb(pid: number | undefined): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))

@@ -6,24 +6,21 @@
 // its socket as rx_sk.
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { createNetnsPair, nft, sleep } from '../lib/netns.js'
+import { nft, sleep } from '../lib/netns.js'
 import { jsonRecords, type JsonRecord } from '../lib/records.js'
 import { startCli } from '../lib/run-cli.js'
 import { stopTool } from '../lib/stop-tool.js'
 import { flowsGone } from '../lib/traffic.js'
+import { requireRoot, testHosts } from '../lib/test-hosts.js'
 
-if (process.getuid?.() !== 0) {
-  t.skip('integration tests need root (network namespaces, tracefs, BPF)')
-  process.exit(0)
-}
+requireRoot('network namespaces, tracefs, BPF')
 const format = readFileSync('/sys/kernel/tracing/events/skb/kfree_skb/format', 'utf8')
 if (!/field:void \* rx_sk|rx_sk;/.test(format)) {
-  t.skip('skb:kfree_skb has no rx_sk on this kernel (before 6.11): ftrace tcpdrop is unusable here')
+  t.plan(0, 'skb:kfree_skb has no rx_sk on this kernel (before 6.11): ftrace tcpdrop is unusable here')
   process.exit(0)
 }
 
-const pair = createNetnsPair('df', 44)
-t.teardown(() => pair.cleanup())
+const pair = testHosts('df', 44)
 nft(pair, pair.sender, 'table inet ndt {\n chain input { type filter hook input priority 0; }\n}')
 
 /** A 3 s bulk flow with all of the receiver's pure ACKs lost from 1.0 s to 1.6 s. */

@@ -1,30 +1,22 @@
 // tcpretrans on bpf: the same records as on ftrace for the same scenario, and
 // both equal to the kernel's counters (SPEC §7).
 import t from 'tap'
-import { createNetnsPair, delta, nft, sleep } from '../lib/netns.js'
+import { delta, sleep } from '../lib/netns.js'
 import { jsonRecords, type JsonRecord } from '../lib/records.js'
 import { startCli } from '../lib/run-cli.js'
 import { stopTool } from '../lib/stop-tool.js'
 import { bulkTransfer, connectAttempts, flowsGone } from '../lib/traffic.js'
+import { requireRoot, testHosts } from '../lib/test-hosts.js'
 
-if (process.getuid?.() !== 0) {
-  t.skip('integration tests need root (network namespaces, BPF, tracefs)')
-  process.exit(0)
-}
+requireRoot('network namespaces, BPF, tracefs')
 
-const pair = createNetnsPair('rb', 42)
-t.teardown(() => pair.cleanup())
-nft(
-  pair,
-  pair.receiver,
-  `table inet ndt {
+const pair = testHosts('rb', 42, `table inet ndt {
     chain input {
       type filter hook input priority 0;
       tcp dport 9001 drop
       tcp dport 5201 meta length > 200 numgen random mod 40 == 0 drop
     }
-  }`,
-)
+  }`)
 
 const key = (r: JsonRecord) => `${r.type} ${r.family} ${r.laddr}:${r.lport} > ${r.raddr}:${r.rport} ${r.state}`
 const multiset = (recs: JsonRecord[]) => {

@@ -3,14 +3,14 @@
 // summed over both test namespaces, with tuples, states and families checked.
 import { existsSync, readdirSync } from 'node:fs'
 import t from 'tap'
-import { createNetnsPair, delta, nft, nftCounter, sleep, type NetnsPair } from '../lib/netns.js'
-import { startCli, type LiveTool } from '../lib/run-cli.js'
+import { delta, nft, nftCounter, sleep, type NetnsPair } from '../lib/netns.js'
+import { startCli } from '../lib/run-cli.js'
 import { bulkTransfer, connectAttempts, listen } from '../lib/traffic.js'
+import { requireRoot, testHosts } from '../lib/test-hosts.js'
+import { jsonRecords } from '../lib/records.js'
+import { stopTool } from '../lib/stop-tool.js'
 
-if (process.getuid?.() !== 0) {
-  t.skip('integration tests need root (network namespaces, tracefs)')
-  process.exit(0)
-}
+requireRoot('network namespaces, tracefs')
 
 interface Rec {
   type: string
@@ -30,12 +30,7 @@ interface Rec {
   stack?: string[] | null
 }
 
-function records(out: string): Rec[] {
-  return out
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Rec)
-}
+const records = (out: string) => jsonRecords(out) as unknown as Rec[]
 
 function retransSegs(pair: NetnsPair): () => number {
   const before = [pair.counters(pair.sender), pair.counters(pair.receiver)]
@@ -49,15 +44,7 @@ function retransSegs(pair: NetnsPair): () => number {
   }
 }
 
-async function stop(tool: LiveTool, signal: NodeJS.Signals = 'SIGINT') {
-  tool.child.kill(signal)
-  const r = await Promise.race([tool.exited, sleep(10000).then(() => null)])
-  if (!r) {
-    tool.child.kill('SIGKILL')
-    throw new Error('tool did not stop within 10 s')
-  }
-  return r
-}
+const stop = stopTool
 
 function ourInstances(pid: number | undefined): string[] {
   const dir = '/sys/kernel/tracing/instances'
@@ -65,8 +52,7 @@ function ourInstances(pid: number | undefined): string[] {
   return readdirSync(dir).filter((n) => n.startsWith(`netdrop_tcpretrans_${pid}_`))
 }
 
-const pair = createNetnsPair('rt', 40)
-t.teardown(() => pair.cleanup())
+const pair = testHosts('rt', 40)
 
 nft(
   pair,

@@ -4,12 +4,11 @@ import t from 'tap'
 import type { KprobeHook, SocketLookup } from '../../ftrace/hooks/kprobe-hook.js'
 import { tcpLossProbeKprobe, tcpRetransmitKprobe, tcpRtxSynackKprobe } from '../../ftrace/hooks/tcp-retransmit-kprobe.js'
 import { parseTraceLine } from '../../ftrace/trace-line.js'
-import type { RunRequest } from '../../lib/backend.js'
-import { NO_FILTERS } from '../../lib/filters.js'
 import { parseProcNetTcp, type ProcTcpEntry } from '../../lib/kernel/proc-net-tcp.js'
 import { fixture } from '../lib/fixtures.js'
+import { testRequest } from '../lib/request.js'
 
-const req = { tool: 'tcpretrans', kinds: [], fields: [], filters: NO_FILTERS, hookType: 'kprobe', includeFailed: false, rateLimit: 0, stackRate: 0, stackDepth: 16, bufferKb: 1024, debug: false } as RunRequest
+const req = testRequest({ kinds: [], hookType: 'kprobe' })
 const HOOKS: Record<string, KprobeHook> = { fxk_rtx: tcpRetransmitKprobe, fxk_synack: tcpRtxSynackKprobe, fxk_tlp: tcpLossProbeKprobe }
 
 function tableOf(...texts: string[]): SocketLookup {

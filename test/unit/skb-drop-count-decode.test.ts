@@ -6,19 +6,10 @@ import type { RunRequest } from '../../lib/backend.js'
 import { NO_FILTERS, type Filters } from '../../lib/filters.js'
 import { Kallsyms } from '../../lib/kernel/kallsyms.js'
 import { fixture } from '../lib/fixtures.js'
+import { testRequest } from '../lib/request.js'
 
-const req = (filters: Partial<Filters> = {}, over: Partial<RunRequest> = {}): RunRequest => ({
-  tool: 'dropwatch',
-  kinds: [{ kind: 'skb-drop-count', required: true }],
-  fields: [],
-  filters: { ...NO_FILTERS, ...filters },
-  hookType: 'auto',
-  includeFailed: false,
-  stackDepth: 16,
-  bufferKb: 1024,
-  debug: false,
-  ...over,
-})
+const req = (filters: Partial<Filters> = {}, over: Partial<RunRequest> = {}): RunRequest =>
+  testRequest({ tool: 'dropwatch', kinds: [{ kind: 'skb-drop-count', required: true }], filters: { ...NO_FILTERS, ...filters }, ...over })
 
 /** kallsyms of the guest boot, rebuilt from the fixture's resolved locations (address − offset = symbol). */
 function guestKallsyms(kernel: string): Kallsyms {

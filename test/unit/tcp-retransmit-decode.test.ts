@@ -3,28 +3,19 @@ import { parseFormat } from '../../ftrace/format.js'
 import { tcpRetransmitSkb, tcpRetransmitSynack } from '../../ftrace/hooks/tcp-retransmit.js'
 import { parseTraceLine } from '../../ftrace/trace-line.js'
 import type { RunRequest } from '../../lib/backend.js'
+import type { RetransmitEvent } from '../../lib/events.js'
 import { NO_FILTERS } from '../../lib/filters.js'
 import { fixture } from '../lib/fixtures.js'
+import { testRequest } from '../lib/request.js'
 
-const req = (over: Partial<RunRequest> = {}): RunRequest => ({
-  tool: 'tcpretrans',
-  kinds: [{ kind: 'tcp-retransmit', required: true }],
-  fields: [],
-  filters: NO_FILTERS,
-  hookType: 'auto',
-  includeFailed: false,
-  stackDepth: 16,
-  bufferKb: 1024,
-  debug: false,
-  ...over,
-})
+const req = (over: Partial<RunRequest> = {}): RunRequest => testRequest(over)
 const skbFormat = parseFormat(fixture('6.18', 'tcp__tcp_retransmit_skb.format'))
 const synFormat = parseFormat(fixture('6.18', 'tcp__tcp_retransmit_synack.format'))
 
 function decode(hook: typeof tcpRetransmitSkb, text: string, r = req()) {
   const line = parseTraceLine(text)
   if (!line || line.type !== 'event') throw new Error('not an event line')
-  return hook.decode(line, { format: hook === tcpRetransmitSkb ? skbFormat : synFormat, req: r })
+  return hook.decode(line, { format: hook === tcpRetransmitSkb ? skbFormat : synFormat, req: r }) as RetransmitEvent | null
 }
 
 t.test('IPv4 retransmit on a 6.18 kernel', async (t) => {
@@ -102,7 +93,7 @@ t.test('older layouts captured on real kernels decode the same way', async (t) =
     let v6 = 0
     for (const l of lines) {
       if (l?.type !== 'event') continue
-      const e = tcpRetransmitSkb.decode(l, { format: fmt, req: req() })
+      const e = tcpRetransmitSkb.decode(l, { format: fmt, req: req() }) as RetransmitEvent | null
       if (!e) {
         t.fail(`${k}: could not decode ${l.body}`)
         continue
