@@ -143,7 +143,7 @@ export class BpfBackend implements Backend {
       for (const { obj } of loaded) {
         // Ring-buffer reserve failures, and events the kernel skipped because the
         // program was already running on that CPU (a softirq interrupting it).
-        lost += obj.perCpuSum('counters', COUNTER.lost) + obj.recursionMisses()
+        lost += obj.perCpuSum('counters', COUNTER.lost) + obj.recursionMisses() + obj.perfLost
         suppressed += obj.perCpuSum('counters', COUNTER.suppressed)
         hiddenNotSpecified += obj.perCpuSum('counters', COUNTER.hiddenNotSpecified)
       }
@@ -197,8 +197,22 @@ export class BpfBackend implements Backend {
         const obj = new LoadedObject()
         loaded.push({ obj, def })
         // Counting objects never use their ring buffer: keep it at one page.
-        obj.open({ path: objectPath(def.file), programs, allPrograms: [...def.allPrograms], config, ringBytes: def.aggregates ? 4096 : req.bufferKb * 1024 })
+        obj.open({
+          path: objectPath(def.file),
+          programs,
+          allPrograms: [...def.allPrograms],
+          config,
+          ringBytes: def.aggregates ? 4096 : req.bufferKb * 1024,
+          buffer: features.eventBuffer(),
+        })
       }
+      // Symbols, reason names and socket owners are loaded now, not at the first
+      // event (~150 ms of work that would delay it past short-lived flows).
+      setTimeout(() => {
+        env.kallsyms()
+        if (features.tracepointArgs('kfree_skb') !== null) features.dropReasons()
+        if (req.owner) owners.warm()
+      }, 0)
       for (const { obj, def } of loaded) {
         if (def.aggregates) continue
         obj.poll(

@@ -64,7 +64,7 @@ export const DROP_EVENT = {
 
 /** struct filter_config (the programs' .rodata) */
 export const FILTER_CONFIG = {
-  size: 232,
+  size: 236,
   fields: {
     family: 0,
     nports: 1,
@@ -81,6 +81,7 @@ export const FILTER_CONFIG = {
     include_failed: 229,
     hide_not_specified: 230,
     group_by_dev: 231,
+    use_perf_buffer: 232,
   },
 } as const
 
@@ -125,6 +126,7 @@ export interface FilterConfigValues {
   hideNotSpecified: boolean
   notSpecifiedCode: number
   groupByDev?: boolean
+  usePerfBuffer?: boolean
 }
 
 /** Writes the configuration into the object's .rodata before load. */
@@ -148,4 +150,5 @@ export function encodeFilterConfig(target: Uint8Array, v: FilterConfigValues): v
   dv.setUint8(f.include_failed, v.includeFailed ? 1 : 0)
   dv.setUint8(f.hide_not_specified, v.hideNotSpecified ? 1 : 0)
   dv.setUint8(f.group_by_dev, v.groupByDev ? 1 : 0)
+  dv.setUint8(f.use_perf_buffer, v.usePerfBuffer ? 1 : 0)
 }

@@ -24,6 +24,13 @@ export class KernelFeatures {
     return this.#args.get(event) ?? null
   }
 
+  /** How records reach user space: a BPF ring buffer (5.8+), else a perf buffer.
+   *  NETDROP_BPF_BUFFER=perf forces the perf buffer (to test the old-kernel path). */
+  eventBuffer(): 'ring' | 'perf' {
+    if (process.env.NETDROP_BPF_BUFFER === 'perf') return 'perf'
+    return this.#lib.ringBufferSupported() ? 'ring' : 'perf'
+  }
+
   /** Drop-reason names of this kernel (BTF enum skb_drop_reason). */
   dropReasons(): DropReasons {
     this.#reasons ??= DropReasons.load()

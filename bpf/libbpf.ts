@@ -27,6 +27,12 @@ export const BTF_KIND = { TYPEDEF: 8, FUNC_PROTO: 13, PTR: 2, ENUM: 6, ENUM64: 1
 
 export type Pointer = bigint
 
+export interface EventBuffer {
+  /** Hands every available record to onSample. */
+  consume(): void
+  free(): void
+}
+
 export interface Libbpf {
   koffi: Koffi
   openFile(path: string): Pointer
@@ -41,9 +47,13 @@ export interface Libbpf {
   load(obj: Pointer): void
   attach(prog: Pointer, what: string): Pointer
   destroyLink(link: Pointer): void
-  ringBufferNew(mapFd: number, onSample: (data: DataView) => void): { rb: Pointer; release(): void }
-  ringBufferConsume(rb: Pointer): number
-  ringBufferFree(rb: Pointer): void
+  /** Reads records from the `events` map: a BPF ring buffer (5.8+) or, on older
+   *  kernels, a perf buffer (`perCpuPages` pages per CPU; onLost gets its losses). */
+  openEventBuffer(kind: 'ring' | 'perf', mapFd: number, perCpuPages: number, onSample: (data: DataView) => void, onLost: (n: number) => void): EventBuffer
+  /** Whether the kernel has BPF ring buffers (libbpf's feature probe). */
+  ringBufferSupported(): boolean
+  /** Turns the `events` map into a perf event array (before load). */
+  makePerfEventArray(map: Pointer): void
   lookup(fd: number, key: Uint8Array, value: Uint8Array): boolean
   nextKey(fd: number, key: Uint8Array | null, next: Uint8Array): boolean
   deleteElem(fd: number, key: Uint8Array): void
@@ -107,6 +117,13 @@ function bind(): Libbpf {
     rbNew: f('void *ring_buffer__new(int fd, void *cb, void *ctx, void *opts)'),
     rbConsume: f('int ring_buffer__consume(void *rb)'),
     rbFree: f('void ring_buffer__free(void *rb)'),
+    pbNew: f('void *perf_buffer__new(int fd, size_t pages, void *sample, void *lost, void *ctx, void *opts)'),
+    pbConsume: f('int perf_buffer__consume(void *pb)'),
+    pbFree: f('void perf_buffer__free(void *pb)'),
+    probeMapType: f('int libbpf_probe_bpf_map_type(int type, void *opts)'),
+    setType: f('int bpf_map__set_type(void *map, int type)'),
+    setKeySize: f('int bpf_map__set_key_size(void *map, uint32_t size)'),
+    setValueSize: f('int bpf_map__set_value_size(void *map, uint32_t size)'),
     lookup: f('int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)'),
     nextKey: f('int bpf_map_get_next_key(int fd, const void *key, _Out_ void *next)'),
     deleteElem: f('int bpf_map_delete_elem(int fd, const void *key)'),
@@ -149,6 +166,9 @@ function bind(): Libbpf {
   api.setPrint(printCb)
 
   const SampleFn = koffi.proto('int netdrop_rb_sample(void *ctx, void *data, size_t size)')
+  const PerfSampleFn = koffi.proto('void netdrop_pb_sample(void *ctx, int cpu, void *data, uint32_t size)')
+  const PerfLostFn = koffi.proto('void netdrop_pb_lost(void *ctx, int cpu, uint64_t count)')
+  const BPF_MAP_TYPE = { PERF_EVENT_ARRAY: 4, RINGBUF: 27 }
 
   return {
     koffi,
@@ -174,20 +194,48 @@ function bind(): Libbpf {
     load: (obj) => check('loading BPF programs', api.load(obj)),
     attach: (prog, what) => nonNull(`attaching ${what}`, api.attach(prog)),
     destroyLink: (link) => void api.destroyLink(link),
-    ringBufferNew: (fd, onSample) => {
-      const cb = koffi.register((_ctx: unknown, data: unknown, size: number | bigint) => {
-        onSample(new DataView(koffi.view(data, Number(size))))
-        return 0
-      }, koffi.pointer(SampleFn))
-      const rb = nonNull('ring_buffer__new', api.rbNew(fd, cb, null, null))
-      return { rb, release: () => koffi.unregister(cb) }
+    openEventBuffer: (kind, fd, perCpuPages, onSample, onLost) => {
+      if (kind === 'ring') {
+        const cb = koffi.register((_ctx: unknown, data: unknown, size: number | bigint) => {
+          onSample(new DataView(koffi.view(data, Number(size))))
+          return 0
+        }, koffi.pointer(SampleFn))
+        const rb = nonNull('ring_buffer__new', api.rbNew(fd, cb, null, null))
+        return {
+          consume: () => {
+            const n = api.rbConsume(rb) as number
+            if (n < 0) throw new LibbpfError('ring_buffer__consume', -n)
+          },
+          free: () => {
+            api.rbFree(rb)
+            koffi.unregister(cb)
+          },
+        }
+      }
+      const sample = koffi.register((_ctx: unknown, _cpu: number, data: unknown, size: number) => {
+        onSample(new DataView(koffi.view(data, size)))
+      }, koffi.pointer(PerfSampleFn))
+      const lost = koffi.register((_ctx: unknown, _cpu: number, count: number | bigint) => onLost(Number(count)), koffi.pointer(PerfLostFn))
+      const pb = nonNull('perf_buffer__new', api.pbNew(fd, perCpuPages, sample, lost, null, null))
+      return {
+        consume: () => {
+          const n = api.pbConsume(pb) as number
+          if (n < 0) throw new LibbpfError('perf_buffer__consume', -n)
+        },
+        free: () => {
+          api.pbFree(pb)
+          koffi.unregister(sample)
+          koffi.unregister(lost)
+        },
+      }
     },
-    ringBufferConsume: (rb) => {
-      const n = api.rbConsume(rb) as number
-      if (n < 0) throw new LibbpfError('ring_buffer__consume', -n)
-      return n
+    ringBufferSupported: () => (api.probeMapType(BPF_MAP_TYPE.RINGBUF, null) as number) === 1,
+    makePerfEventArray: (map) => {
+      check('perf event array', api.setType(map, BPF_MAP_TYPE.PERF_EVENT_ARRAY))
+      check('perf event array key', api.setKeySize(map, 4))
+      check('perf event array value', api.setValueSize(map, 4))
+      check('perf event array size', api.setMaxEntries(map, 0)) // 0: one slot per CPU
     },
-    ringBufferFree: (rb) => void api.rbFree(rb),
     lookup: (fd, key, value) => (api.lookup(fd, key, value) as number) === 0,
     nextKey: (fd, key, next) => (api.nextKey(fd, key, next) as number) === 0,
     deleteElem: (fd, key) => void api.deleteElem(fd, key),

@@ -5,7 +5,7 @@
 // links when the process dies (they are not pinned), so a killed run leaves
 // nothing behind.
 import { encodeFilterConfig, type FilterConfigValues } from './event-abi.js'
-import { libbpf, LibbpfError, type Libbpf, type Pointer } from './libbpf.js'
+import { libbpf, LibbpfError, type EventBuffer, type Libbpf, type Pointer } from './libbpf.js'
 
 export interface ObjectSpec {
   path: string
@@ -15,6 +15,8 @@ export interface ObjectSpec {
   allPrograms: string[]
   config: FilterConfigValues
   ringBytes: number
+  /** Kernels before 5.8 have no BPF ring buffer: records go through a perf buffer. */
+  buffer: 'ring' | 'perf'
 }
 
 const POLL_MS = 10
@@ -24,7 +26,10 @@ export class LoadedObject {
   #obj: Pointer | null = null
   #links: Pointer[] = []
   #programs: Pointer[] = []
-  #rb: { rb: Pointer; release(): void } | null = null
+  #buffer: EventBuffer | null = null
+  #bufferKind: 'ring' | 'perf' = 'ring'
+  #ringBytes = 0
+  #perfLost = 0
   #timer: NodeJS.Timeout | null = null
   #closed = false
 
@@ -54,8 +59,12 @@ export class LoadedObject {
     const L = this.#lib
     this.#obj = L.openFile(spec.path)
     for (const name of spec.allPrograms) L.setAutoload(L.findProgram(this.#obj, name), spec.programs.includes(name))
-    encodeFilterConfig(L.initialValue(L.findMap(this.#obj, '.rodata')), spec.config)
-    L.setMaxEntries(L.findMap(this.#obj, 'events'), ringSize(spec.ringBytes))
+    encodeFilterConfig(L.initialValue(L.findMap(this.#obj, '.rodata')), { ...spec.config, usePerfBuffer: spec.buffer === 'perf' })
+    const events = L.findMap(this.#obj, 'events')
+    if (spec.buffer === 'perf') L.makePerfEventArray(events)
+    else L.setMaxEntries(events, ringSize(spec.ringBytes))
+    this.#bufferKind = spec.buffer
+    this.#ringBytes = spec.ringBytes
     L.load(this.#obj)
     L.trimHeap()
     for (const name of spec.programs) {
@@ -72,12 +81,14 @@ export class LoadedObject {
 
   /** Starts polling the ring buffer every ~10 ms; onBatchEnd after each poll. */
   poll(onRecord: (dv: DataView) => void, onBatchEnd: () => void, onError: (err: Error) => void, ready: () => boolean): void {
-    this.#rb = this.#lib.ringBufferNew(this.mapFd('events'), onRecord)
+    // Perf buffers are per CPU: the same total memory as the ring, in pages per CPU.
+    const perCpuPages = ringSize(this.#ringBytes / Math.max(1, this.#lib.possibleCpus())) / 4096
+    this.#buffer = this.#lib.openEventBuffer(this.#bufferKind, this.mapFd('events'), perCpuPages, onRecord, (n) => (this.#perfLost += n))
     const tick = () => {
-      if (this.#closed || !this.#rb) return
+      if (this.#closed || !this.#buffer) return
       try {
-        // A backed-up stdout leaves records in the ring; what overflows it is counted lost.
-        if (ready()) this.#lib.ringBufferConsume(this.#rb.rb)
+        // A backed-up stdout leaves records in the kernel buffer; what overflows it is counted lost.
+        if (ready()) this.#buffer.consume()
         onBatchEnd()
       } catch (err) {
         onError(err instanceof Error ? err : new Error(String(err)))
@@ -90,7 +101,12 @@ export class LoadedObject {
 
   /** Consumes whatever is in the ring buffer now (before closing). */
   drain(): void {
-    if (this.#rb && !this.#closed) this.#lib.ringBufferConsume(this.#rb.rb)
+    if (this.#buffer && !this.#closed) this.#buffer.consume()
+  }
+
+  /** Records the perf buffer reported lost (the ring buffer's are counted by the programs). */
+  get perfLost(): number {
+    return this.#perfLost
   }
 
   /** Events the kernel never ran our programs for (re-entry on the same CPU). */
@@ -137,11 +153,8 @@ export class LoadedObject {
   #release(): void {
     for (const link of this.#links.reverse()) this.#lib.destroyLink(link)
     this.#links = []
-    if (this.#rb) {
-      this.#lib.ringBufferFree(this.#rb.rb)
-      this.#rb.release()
-      this.#rb = null
-    }
+    this.#buffer?.free()
+    this.#buffer = null
     if (this.#obj !== null) this.#lib.close(this.#obj)
     this.#obj = null
     this.#programs = []

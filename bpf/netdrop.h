@@ -94,6 +94,7 @@ struct filter_config {
 	__u8 include_failed;
 	__u8 hide_not_specified;
 	__u8 group_by_dev; /* dropwatch --by dev: the device name is part of the key */
+	__u8 use_perf_buffer; /* kernels before 5.8: `events` is a perf event array */
 };
 
 /* dropwatch: drops are counted in the kernel under this key (cumulative, never

@@ -209,7 +209,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	size = e->stack_bytes;
 	if (size > sizeof(e->stack))
 		size = sizeof(e->stack);
-	submit(e, offsetof(struct drop_event, stack) + size);
+	submit(ctx, e, offsetof(struct drop_event, stack) + size);
 	return 0;
 }
 

@@ -52,7 +52,7 @@ static __always_inline int emit(void *ctx, const struct sock_common *skc, const 
 	size = e->stack_bytes;
 	if (size > sizeof(e->stack))
 		size = sizeof(e->stack);
-	submit(e, offsetof(struct retrans_event, stack) + size);
+	submit(ctx, e, offsetof(struct retrans_event, stack) + size);
 	return 0;
 }
 

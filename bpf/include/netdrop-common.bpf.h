@@ -182,10 +182,18 @@ static __always_inline __u8 sock_addrs(const struct sock_common *skc, __u8 *ladd
 	return 4;
 }
 
-/* Writes the first `size` bytes of a record to the ring buffer; counts failures. */
-static __always_inline void submit(void *rec, __u64 size)
+/* Writes the first `size` bytes of a record to the ring buffer (or, before 5.8,
+ * the perf buffer that user space made of the same map); counts failures. The
+ * branch not taken is pruned at load: cfg is read-only. */
+static __always_inline void submit(void *ctx, void *rec, __u64 size)
 {
-	if (bpf_ringbuf_output(&events, rec, size, 0))
+	long err;
+
+	if (cfg.use_perf_buffer)
+		err = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, rec, size);
+	else
+		err = bpf_ringbuf_output(&events, rec, size, 0);
+	if (err)
 		count(COUNTER_LOST);
 }
 

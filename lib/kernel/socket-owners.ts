@@ -23,6 +23,11 @@ export class SocketOwners {
     this.#procRoot = procRoot
   }
 
+  /** Reads the table now (at start, so the first events need no scan). */
+  warm(now = Date.now()): void {
+    this.#rescan(now)
+  }
+
   lookup(inode: number, now = Date.now()): SocketOwner | null {
     if (inode === 0) return null
     const hit = this.#table.get(inode)

@@ -168,3 +168,17 @@ t.test('no BPF program or link of the tool remains after exit, SIGTERM or SIGKIL
     t.same([...held.link].filter((id) => exists('link', id)), [], `${signal}: its links are gone`)
   }
 })
+
+t.test('the perf-buffer path of kernels before 5.8 (forced here): same records, nothing silent', async (t) => {
+  const tool = startCli('tcpdrop', ['-j', '-B', 'bpf', '--no-stack', '--rate-limit', '0', '--port', '9005'], { ...process.env, NETDROP_BPF_BUFFER: 'perf' })
+  await tool.attached
+  const before = nftCounter(pair, pair.receiver, 'storm')
+  const script = `const net = require('net'); for (let i = 0; i < 500; i++) { const s = net.connect({ host: '${pair.v4.receiver}', port: 9005 }); s.on('error', () => {}); } setTimeout(() => process.exit(0), 600);`
+  pair.exec(pair.sender, [process.execPath, '-e', script], { timeoutMs: 20000 })
+  await sleep(300)
+  const counted = nftCounter(pair, pair.receiver, 'storm') - before
+  const r = await stopTool(tool)
+  const lost = (jsonRecords(r.stdout).find((x) => x.type === 'summary')?.lost as number) ?? -1
+  t.ok(counted >= 500, `nft dropped ${counted} SYNs`)
+  t.equal(ours(drops(r.stdout), 9005).length + lost, counted, `records + lost (${lost}) == nft counter`)
+})
