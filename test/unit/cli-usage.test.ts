@@ -24,7 +24,20 @@ const BAD: Array<[string, string[], RegExp]> = [
   ['tcpretrans', ['--netns', '/nonexistent/ns'], /--netns: cannot open/],
   ['tcpretrans', ['--duration'], /Not enough arguments|duration/],
   ['tcpdrop', ['--port', 'x'], /--port/],
+  ['tcpdrop', ['--stack-depth', '0'], /--stack-depth/],
+  ['tcpdrop', ['--stack-depth', '99'], /--stack-depth/],
+  ['tcpdrop', ['--stack-rate', '-1'], /--stack-rate/],
+  ['tcpdrop', ['--reason', 'no socket!'], /--reason: needs a drop-reason name/],
+  ['tcpdrop', ['--buffer-kb', '1'], /--buffer-kb/],
+  ['tcpdrop', ['--rate-limit', 'lots'], /--rate-limit/],
+  ['tcpdrop', ['-4', '-6'], /-4 and -6 exclude each other/],
   ['dropwatch', ['--by', 'colour'], /Invalid values/],
+  ['dropwatch', ['-i', '0'], /--interval/],
+  ['dropwatch', ['--top', '0'], /--top/],
+  ['dropwatch', ['--prometheus', 'nonsense'], /--prometheus/],
+  ['dropwatch', ['--reason', 'a b'], /--reason/],
+  ['dropwatch', ['--rate-limit', '5'], /Unknown argument: rate-limit/],
+  ['dropwatch', ['-d', '0'], /--duration/],
 ]
 
 for (const [tool, args, want] of BAD) {
