@@ -94,13 +94,29 @@ export const DROP_COUNT_KEY = {
 /** struct suppressed_key */
 export const SUPPRESSED_KEY = { size: 16, fields: { location: 0, reason: 8 } } as const
 
+const utf8 = new TextDecoder()
+
+/** A NUL-terminated string field (ASCII fast path: this runs per event). */
 export function cString(dv: DataView, offset: number, max: number): string {
-  const bytes = new Uint8Array(dv.buffer, dv.byteOffset + offset, max)
-  const end = bytes.indexOf(0)
-  return Buffer.from(bytes.subarray(0, end < 0 ? max : end)).toString('utf8')
+  let s = ''
+  for (let i = 0; i < max; i++) {
+    const c = dv.getUint8(offset + i)
+    if (c === 0) return s
+    if (c >= 0x80) {
+      const bytes = new Uint8Array(dv.buffer, dv.byteOffset + offset, max)
+      const end = bytes.indexOf(0)
+      return utf8.decode(bytes.subarray(0, end < 0 ? max : end))
+    }
+    s += String.fromCharCode(c)
+  }
+  return s
 }
 
 export function addrAt(dv: DataView, offset: number): InetAddr {
+  // IPv4 (stored v4-mapped) without building a 16-byte view first.
+  if (dv.getUint32(offset, true) === 0 && dv.getUint32(offset + 4, true) === 0 && dv.getUint32(offset + 8, false) === 0xffff) {
+    return { family: 4, text: `${dv.getUint8(offset + 12)}.${dv.getUint8(offset + 13)}.${dv.getUint8(offset + 14)}.${dv.getUint8(offset + 15)}` }
+  }
   return fromIpv6Bytes(new Uint8Array(dv.buffer, dv.byteOffset + offset, 16))
 }
 

@@ -10,9 +10,17 @@ export class EventClock {
     this.#offsetNs = BigInt(Date.now()) * 1_000_000n - mono
   }
 
-  /** UTC ISO-8601 with milliseconds. */
+  #isoMs = -1
+  #isoText = ''
+
+  /** UTC ISO-8601 with milliseconds (events of one millisecond share the text). */
   iso(tsNs: bigint): string {
-    return new Date(this.#ms(tsNs)).toISOString()
+    const ms = this.#ms(tsNs)
+    if (ms !== this.#isoMs) {
+      this.#isoMs = ms
+      this.#isoText = new Date(ms).toISOString()
+    }
+    return this.#isoText
   }
 
   /** Local HH:MM:SS for text output. */

@@ -32,8 +32,19 @@ function value(v: unknown): string {
   for (const key in v as Record<string, unknown>) {
     const item = (v as Record<string, unknown>)[key]
     if (item === undefined) continue // as JSON.stringify: absent keys stay absent
-    out += (first ? '' : ',') + JSON.stringify(key) + ':' + value(item)
+    out += (first ? '' : ',') + quotedKey(key) + value(item)
     first = false
   }
   return out + '}'
+}
+
+// Records use a few dozen distinct keys: quote each once.
+const keys = new Map<string, string>()
+function quotedKey(key: string): string {
+  let q = keys.get(key)
+  if (q === undefined) {
+    q = JSON.stringify(key) + ':'
+    if (keys.size < 1000) keys.set(key, q)
+  }
+  return q
 }
