@@ -3,13 +3,9 @@
 // kernel-aggregated counts through Run.sample()); the output aggregates either.
 import { UsageError } from '../errors.js'
 import { parseListenAddress } from '../prometheus.js'
+import { parseReasonOption } from './reason-option.js'
 import { DropwatchOutput, dropwatchBanner } from './dropwatch-output.js'
 import type { ToolDefinition } from './tool.js'
-
-function asList(v: unknown): string[] {
-  if (v === undefined) return []
-  return (Array.isArray(v) ? v : [v]).map(String)
-}
 
 export const dropwatch: ToolDefinition = {
   name: 'dropwatch',
@@ -41,9 +37,7 @@ export const dropwatch: ToolDefinition = {
     }
     if (typeof args.prometheus === 'string') parseListenAddress(args.prometheus)
     // Reason names are checked against the running kernel by the backend (exit 4 if unknown there).
-    const reasons = asList(args.reason).map((r) => r.trim().toUpperCase().replace(/^SKB_DROP_REASON_/, ''))
-    if (reasons.some((r) => !/^[A-Z0-9_]+$/.test(r))) throw new UsageError(`--reason: needs a drop-reason name such as NO_SOCKET, not "${asList(args.reason).join(', ')}"`)
-    common.filters.reasons = reasons
+    common.filters.reasons = parseReasonOption(args)
   },
   kinds: () => [{ kind: 'skb-drop-count', required: true }],
   allKinds: () => [{ kind: 'skb-drop-count', required: true }],

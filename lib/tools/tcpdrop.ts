@@ -1,14 +1,9 @@
 // tcpdrop: TCP segments the kernel dropped, with reason, state, flags, stack
 // (SPEC §4).
 import { UsageError } from '../errors.js'
+import { parseReasonOption, reasonNames } from './reason-option.js'
 import { TcpdropOutput } from './tcpdrop-output.js'
-import type { ToolArgs, ToolDefinition } from './tool.js'
-
-function reasonNames(args: ToolArgs): string[] {
-  const v = args.reason
-  const list = v === undefined ? [] : Array.isArray(v) ? v : [v]
-  return list.map((r) => String(r).trim().toUpperCase().replace(/^SKB_DROP_REASON_/, ''))
-}
+import type { ToolDefinition } from './tool.js'
 
 export const tcpdrop: ToolDefinition = {
   name: 'tcpdrop',
@@ -31,10 +26,7 @@ export const tcpdrop: ToolDefinition = {
     ['tcpdrop --reason NO_SOCKET -j', 'only NO_SOCKET drops, as JSON Lines'],
   ],
   validate(args, common) {
-    const reasons = reasonNames(args)
-    const bad = reasons.find((r) => !/^[A-Z0-9_]+$/.test(r))
-    if (bad !== undefined) throw new UsageError(`--reason: needs a drop-reason name such as NO_SOCKET, not "${bad}"`)
-    common.filters.reasons = reasons
+    common.filters.reasons = parseReasonOption(args)
     for (const name of ['stack-depth', 'stack-rate'] as const) {
       const n = args[name]
       const max = name === 'stack-depth' ? 32 : 1_000_000

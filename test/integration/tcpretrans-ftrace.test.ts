@@ -9,6 +9,7 @@ import { bulkTransfer, connectAttempts, listen } from '../lib/traffic.js'
 import { requireRoot, testHosts } from '../lib/test-hosts.js'
 import { jsonRecords } from '../lib/records.js'
 import { stopTool } from '../lib/stop-tool.js'
+import { counterDeltas, sentRetransmits } from '../lib/ground-truth.js'
 
 requireRoot('network namespaces, tracefs')
 
@@ -33,15 +34,8 @@ interface Rec {
 const records = (out: string) => jsonRecords(out) as unknown as Rec[]
 
 function retransSegs(pair: NetnsPair): () => number {
-  const before = [pair.counters(pair.sender), pair.counters(pair.receiver)]
-  return () => {
-    const after = [pair.counters(pair.sender), pair.counters(pair.receiver)]
-    let n = 0
-    for (let i = 0; i < 2; i++) {
-      n += delta(before[i]!, after[i]!, 'TcpRetransSegs') - delta(before[i]!, after[i]!, 'TcpExtTCPRetransFail')
-    }
-    return n
-  }
+  const deltas = counterDeltas(pair)
+  return () => sentRetransmits(deltas())
 }
 
 const stop = stopTool

@@ -8,10 +8,11 @@
 // NETDROP_LEGACY_HOOK_TYPES picks the modes (default "kprobe,auto").
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import t from 'tap'
-import { createNetnsPair, delta, nft, sleep, type NetnsPair } from '../lib/netns.js'
+import { createNetnsPair, nft, sleep, type NetnsPair } from '../lib/netns.js'
 import { nodeBulkTransfer } from '../lib/node-traffic.js'
 import { startCli, type LiveTool } from '../lib/run-cli.js'
 import { connectAttempts, listen } from '../lib/traffic.js'
+import { counterDeltas } from '../lib/ground-truth.js'
 
 const KPROBE_EVENTS = '/sys/kernel/tracing/kprobe_events'
 if (process.getuid?.() !== 0 || !existsSync(KPROBE_EVENTS)) {
@@ -39,17 +40,7 @@ const records = (out: string): Rec[] =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Rec)
 
-function counters(pair: NetnsPair): () => Map<string, number> {
-  const before = [pair.counters(pair.sender), pair.counters(pair.receiver)]
-  return () => {
-    const after = [pair.counters(pair.sender), pair.counters(pair.receiver)]
-    const out = new Map<string, number>()
-    for (const key of ['TcpRetransSegs', 'TcpExtTCPRetransFail', 'TcpExtTCPLossProbes', 'TcpExtTCPSynRetrans']) {
-      out.set(key, delta(before[0]!, after[0]!, key) + delta(before[1]!, after[1]!, key))
-    }
-    return out
-  }
-}
+const counters = (pair: NetnsPair) => counterDeltas(pair)
 
 async function stop(tool: LiveTool) {
   tool.child.kill('SIGINT')
