@@ -28,10 +28,16 @@ export const BTF_KIND = { TYPEDEF: 8, FUNC_PROTO: 13, PTR: 2, ENUM: 6, ENUM64: 1
 export type Pointer = bigint
 
 export interface EventBuffer {
-  /** Hands every available record to onSample. */
-  consume(): void
+  /** Hands available records to onSample, at most a budget's worth; true when
+   *  it stopped at the budget (more may be waiting). */
+  consume(): boolean
   free(): void
 }
+
+/** Records per ring-buffer consume call. libbpf 1.1's ring_buffer__consume
+ *  otherwise loops for as long as the producer keeps up, so under a storm it
+ *  would never return to flush output (memory grew to 1.4 GB in a benchmark). */
+const RING_BUDGET = 16384
 
 export interface Libbpf {
   koffi: Koffi
@@ -196,15 +202,20 @@ function bind(): Libbpf {
     destroyLink: (link) => void api.destroyLink(link),
     openEventBuffer: (kind, fd, perCpuPages, onSample, onLost) => {
       if (kind === 'ring') {
+        let left = RING_BUDGET
         const cb = koffi.register((_ctx: unknown, data: unknown, size: number | bigint) => {
           onSample(new DataView(koffi.view(data, Number(size))))
-          return 0
+          // A negative return ends the call; libbpf has already consumed this record.
+          return --left > 0 ? 0 : -11
         }, koffi.pointer(SampleFn))
         const rb = nonNull('ring_buffer__new', api.rbNew(fd, cb, null, null))
         return {
           consume: () => {
+            left = RING_BUDGET
             const n = api.rbConsume(rb) as number
+            if (n === -11 && left <= 0) return true
             if (n < 0) throw new LibbpfError('ring_buffer__consume', -n)
+            return false
           },
           free: () => {
             api.rbFree(rb)
@@ -219,8 +230,10 @@ function bind(): Libbpf {
       const pb = nonNull('perf_buffer__new', api.pbNew(fd, perCpuPages, sample, lost, null, null))
       return {
         consume: () => {
+          // Each CPU's buffer is read up to the head seen at the start: bounded.
           const n = api.pbConsume(pb) as number
           if (n < 0) throw new LibbpfError('perf_buffer__consume', -n)
+          return false
         },
         free: () => {
           api.pbFree(pb)

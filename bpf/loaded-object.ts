@@ -86,22 +86,25 @@ export class LoadedObject {
     this.#buffer = this.#lib.openEventBuffer(this.#bufferKind, this.mapFd('events'), perCpuPages, onRecord, (n) => (this.#perfLost += n))
     const tick = () => {
       if (this.#closed || !this.#buffer) return
+      let more = false
       try {
         // A backed-up stdout leaves records in the kernel buffer; what overflows it is counted lost.
-        if (ready()) this.#buffer.consume()
+        if (ready()) more = this.#buffer.consume()
         onBatchEnd()
       } catch (err) {
         onError(err instanceof Error ? err : new Error(String(err)))
         return
       }
-      this.#timer = setTimeout(tick, POLL_MS)
+      // Stopped at the budget: go on right after the output was flushed.
+      this.#timer = setTimeout(tick, more ? 0 : POLL_MS)
     }
     this.#timer = setTimeout(tick, 0)
   }
 
   /** Consumes whatever is in the ring buffer now (before closing). */
   drain(): void {
-    if (this.#buffer && !this.#closed) this.#buffer.consume()
+    // A few budgets at most: the run is ending, the producer may still be going.
+    for (let i = 0; i < 8 && this.#buffer && !this.#closed && this.#buffer.consume(); i++);
   }
 
   /** Records the perf buffer reported lost (the ring buffer's are counted by the programs). */
