@@ -3,7 +3,7 @@
 // count, signal or closed stdout → release every kernel object → summary.
 import { BpfBackend } from '../../bpf/backend.js'
 import { FtraceBackend } from '../../ftrace/backend.js'
-import type { Backend, Run, RunRequest } from '../backend.js'
+import type { Backend, Run, RunRequest, RunStats } from '../backend.js'
 import type { Event } from '../events.js'
 import { userSpaceFilter, type FilterName } from '../filters.js'
 import { EventClock } from '../format/clock.js'
@@ -223,8 +223,9 @@ async function traceUntilStopped(
     }
     timers.push(
       setInterval(() => {
-        lostReported = reportLoss(currentRun.stats().lost, lostReported, tool.perEventTool && common.json, writer, warn)
-        reportSuppressed(limiter, currentRun, common, writer, warn)
+        const stats = currentRun.stats()
+        lostReported = reportLoss(stats.lost, lostReported, tool.perEventTool && common.json, writer, warn)
+        reportSuppressed(limiter, currentRun, stats, common, writer, warn)
         writer.flush()
       }, 1000),
     )
@@ -237,7 +238,7 @@ async function traceUntilStopped(
     if (failure) throw failure
     const stats = run.stats()
     lostReported = reportLoss(stats.lost, lostReported, tool.perEventTool && common.json, writer, warn)
-    reportSuppressed(limiter, run, common, writer, warn)
+    reportSuppressed(limiter, run, stats, common, writer, warn)
     output.finish({
       lost: stats.lost,
       suppressed: limiter.total + (stats.suppressed ?? 0),
@@ -267,14 +268,21 @@ function reportLoss(total: number, reported: number, jsonRecord: boolean, writer
   return total
 }
 
-function reportSuppressed(limiter: RateLimiter, run: Run, common: CommonOptions, writer: StdoutWriter, warn: (m: string) => void): void {
+function reportSuppressed(
+  limiter: RateLimiter,
+  run: Run,
+  stats: RunStats,
+  common: CommonOptions,
+  writer: StdoutWriter,
+  warn: (m: string) => void,
+): void {
   const user = limiter.takeReport()
   const kernel = run.takeSuppressed?.() ?? []
   const byKey = new Map<string, number>()
   for (const k of [...(user?.byKey ?? []), ...kernel]) byKey.set(k.key, (byKey.get(k.key) ?? 0) + k.count)
   const count = [...byKey.values()].reduce((a, b) => a + b, 0)
   if (count === 0) return
-  const total = limiter.total + (run.stats().suppressed ?? 0)
+  const total = limiter.total + (stats.suppressed ?? 0)
   const by = [...byKey].map(([key, n]) => ({ key, count: n })).sort((a, b) => b.count - a.count)
   if (common.json) writer.write(jsonLine({ type: 'suppressed', count, total, by }))
   warn(`${count} events suppressed by --rate-limit (${by.map((k) => `${k.key}: ${k.count}`).join(', ')})`)
