@@ -248,6 +248,7 @@ function filterConfig(req: RunRequest, active: KindPlan[], features: KernelFeatu
     includeFailed: req.includeFailed,
     hideNotSpecified: req.hideNotSpecified,
     groupByDev: req.fields.includes('dev'),
+    wantOwner: req.owner,
     notSpecifiedCode: req.hideNotSpecified ? (features.dropReasons().code('NOT_SPECIFIED') ?? 0xffffffff) : 0xffffffff,
   }
 }

@@ -37,7 +37,7 @@ export const RETRANS_EVENT = {
 
 /** struct drop_event */
 export const DROP_EVENT = {
-  size: 384,
+  size: 400,
   fields: {
     ts_ns: 0,
     location: 8,
@@ -57,8 +57,10 @@ export const DROP_EVENT = {
     daddr: 72,
     comm: 88,
     dev: 104,
-    stack_bytes: 120,
-    stack: 128,
+    owner_comm: 120,
+    owner_tgid: 136,
+    stack_bytes: 140,
+    stack: 144,
   },
 } as const
 
@@ -82,6 +84,7 @@ export const FILTER_CONFIG = {
     hide_not_specified: 230,
     group_by_dev: 231,
     use_perf_buffer: 232,
+    want_owner: 233,
   },
 } as const
 
@@ -143,6 +146,7 @@ export interface FilterConfigValues {
   notSpecifiedCode: number
   groupByDev?: boolean
   usePerfBuffer?: boolean
+  wantOwner?: boolean
 }
 
 /** Writes the configuration into the object's .rodata before load. */
@@ -167,4 +171,5 @@ export function encodeFilterConfig(target: Uint8Array, v: FilterConfigValues): v
   dv.setUint8(f.hide_not_specified, v.hideNotSpecified ? 1 : 0)
   dv.setUint8(f.group_by_dev, v.groupByDev ? 1 : 0)
   dv.setUint8(f.use_perf_buffer, v.usePerfBuffer ? 1 : 0)
+  dv.setUint8(f.want_owner, v.wantOwner ? 1 : 0)
 }

@@ -72,9 +72,18 @@ struct drop_event {
 	__u8 daddr[16];
 	char comm[TASK_COMM_LEN];
 	char dev[16];
+	/* The process that last read or wrote the socket (tcpdrop --owner);
+	 * owner_tgid 0: not known in the kernel. */
+	char owner_comm[TASK_COMM_LEN];
+	__u32 owner_tgid;
 	__u32 stack_bytes;
-	__u32 pad;
 	__u64 stack[MAX_STACK_DEPTH];
+};
+
+/* Value of tcpdrop's `owners` map, keyed by socket address. */
+struct sock_owner {
+	__u32 tgid;
+	char comm[TASK_COMM_LEN];
 };
 
 /* Read-only configuration set by user space before load (.rodata). */
@@ -95,6 +104,7 @@ struct filter_config {
 	__u8 hide_not_specified;
 	__u8 group_by_dev; /* dropwatch --by dev: the device name is part of the key */
 	__u8 use_perf_buffer; /* kernels before 5.8: `events` is a perf event array */
+	__u8 want_owner; /* tcpdrop --owner: look the socket up in `owners` */
 };
 
 /* dropwatch: drops are counted in the kernel under this key (cumulative, never

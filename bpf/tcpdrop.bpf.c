@@ -19,6 +19,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IPPROTO_TCP 6
 #define SOCK_STREAM 1
 #define TCP_TIME_WAIT 6
+#define TCP_CLOSE 7
 #define TCP_NEW_SYN_RECV 12
 #define MAX_IPV6_EXT_HEADERS 4
 
@@ -28,6 +29,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct drop_event);
 } scratch SEC(".maps");
+
+/* tcpdrop --owner: which process uses a socket, remembered in process context
+ * (the drop itself happens in softirq, where `current` is anyone). A lookup
+ * here is exact for sockets that ended before user space could scan /proc. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct sock_owner);
+} owners SEC(".maps");
 
 struct ipv4_header {
 	__u8 ver_ihl;
@@ -165,11 +176,21 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 			e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		}
 		e->sock_ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+		e->owner_tgid = 0;
+		if (cfg.want_owner) {
+			__u64 key = (__u64)sk;
+			struct sock_owner *o = bpf_map_lookup_elem(&owners, &key);
+			if (o) {
+				e->owner_tgid = o->tgid;
+				__builtin_memcpy(e->owner_comm, o->comm, sizeof(e->owner_comm));
+			}
+		}
 	} else {
 		if (!tcp_packet)
 			return 0;
 		e->netns = dev ? BPF_CORE_READ(dev, nd_net.net, ns.inum) : 0;
 		e->sock_ino = 0;
+		e->owner_tgid = 0;
 	}
 	if (!filters_match(e->family, e->sport, e->dport, e->saddr, e->daddr, e->netns))
 		return 0;
@@ -229,4 +250,54 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(kfree_skb4, struct sk_buff *skb, void *location, unsigned int reason, struct sock *rx_sk)
 {
 	return handle(ctx, skb, (__u64)location, reason, true, rx_sk);
+}
+
+/* --owner: remember the process behind each TCP socket it reads or writes. */
+static __always_inline void remember_owner(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sock_owner *known, fresh = {};
+
+	if (!sk || !sock_is_tcp(sk, BPF_CORE_READ(sk, __sk_common.skc_state)))
+		return;
+	known = bpf_map_lookup_elem(&owners, &key);
+	if (known && known->tgid == tgid)
+		return; /* the common case: no write per read */
+	fresh.tgid = tgid;
+	bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+	bpf_map_update_elem(&owners, &key, &fresh, BPF_ANY);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(owner_recv, struct sock *sk, int ret, int flags)
+{
+	remember_owner(sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(owner_send, struct sock *sk, int ret, int flags)
+{
+	remember_owner(sk);
+	return 0;
+}
+
+/* Before 6.5 (no sock_*_length): called from tcp_recvmsg, in process context. */
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(owner_rcv_space, struct sock *sk)
+{
+	remember_owner(sk);
+	return 0;
+}
+
+/* A closed socket's address may be reused by the next one: forget it. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(owner_forget, struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+
+	if (newstate == TCP_CLOSE)
+		bpf_map_delete_elem(&owners, &key);
+	return 0;
 }

@@ -7,11 +7,29 @@ import { tcpStateName } from '../../lib/kernel/tcp-states.js'
 import { userFacingStack } from '../../lib/kernel/stack-frames.js'
 import { addrAt, cString, DROP_EVENT, DROP_FLAG, stackAt } from '../event-abi.js'
 import { kernelFilterPlaces, symbolizeStack } from './common.js'
-import { unusablePlan, type BpfObjectDef } from './object-def.js'
+import type { SocketOwner } from '../../lib/kernel/socket-owners.js'
+import type { KernelFeatures } from '../kernel-features.js'
+import { unusablePlan, type BpfObjectDef, type DecodeEnv } from './object-def.js'
 
 const F = DROP_EVENT.fields
 
 const PROGRAM_BY_ARGS: Record<number, string> = { 2: 'kfree_skb2', 3: 'kfree_skb3', 4: 'kfree_skb4' }
+
+/** --owner: tracepoints in process context that tell which process uses a
+ *  socket (the sock_*_length pair since 6.5, tcp_rcv_space_adjust since 4.16),
+ *  and the one that forgets a closed socket. Without them (or for a socket
+ *  never read or written, like a listener) the owner comes from /proc. */
+const OWNER_PROGRAMS: Array<[tracepoint: string, program: string]> = [
+  ['sock_recv_length', 'owner_recv'],
+  ['sock_send_length', 'owner_send'],
+  ['tcp_rcv_space_adjust', 'owner_rcv_space'],
+  ['inet_sock_set_state', 'owner_forget'],
+]
+
+function ownerPrograms(features: KernelFeatures): string[] {
+  const has = (tp: string) => features.tracepointArgs(tp) !== null
+  return OWNER_PROGRAMS.filter(([tp, program]) => has(tp) && !(program === 'owner_rcv_space' && has('sock_recv_length'))).map(([, program]) => program)
+}
 
 function reasonFilterProblem(req: RunRequest, known: (name: string) => boolean): string | null {
   const unknown = req.filters.reasons.filter((r) => !known(r))
@@ -21,7 +39,7 @@ function reasonFilterProblem(req: RunRequest, known: (name: string) => boolean):
 export const tcpdropObject: BpfObjectDef = {
   file: 'tcpdrop.bpf.o',
   kinds: ['tcp-drop'],
-  allPrograms: Object.values(PROGRAM_BY_ARGS),
+  allPrograms: [...Object.values(PROGRAM_BY_ARGS), ...OWNER_PROGRAMS.map(([, program]) => program)],
   plan(kind, features, req) {
     if (req.hookType === 'kprobe') return unusablePlan(kind, '--hook-type kprobe: the bpf backend sees drops through skb:kfree_skb only')
     const args = features.tracepointArgs('kfree_skb')
@@ -42,7 +60,7 @@ export const tcpdropObject: BpfObjectDef = {
       fields,
       filters: kernelFilterPlaces(req, ['family', 'port', 'addr', 'netns', 'reason']),
       cannotSee,
-      programs: [program],
+      programs: req.owner ? [program, ...ownerPrograms(features)] : [program],
     }
     if (req.filters.reasons.length > 0) {
       if (args < 3) return unusablePlan(kind, '--reason: skb:kfree_skb has no reason on this kernel (before 5.17)')
@@ -82,7 +100,7 @@ export const tcpdropObject: BpfObjectDef = {
       ifindex: ifindex > 0 ? ifindex : null,
       dev: cString(dv, F.dev, 16) || null,
       stack,
-      owner: env.req.owner ? env.socketOwner(Number(dv.getBigUint64(F.sock_ino, true))) : null,
+      owner: env.req.owner ? ownerOf(dv, env) : null,
       skbId: dv.getBigUint64(F.skb, true).toString(16),
     }
     return e
@@ -91,4 +109,11 @@ export const tcpdropObject: BpfObjectDef = {
     const where = env.kallsyms()?.symbolize(location) ?? `0x${location.toString(16)}`
     return `${env.dropReasons().name(reason)} at ${where}`
   },
+}
+
+/** The kernel's answer when it had one, else the socket inode's owner in /proc. */
+function ownerOf(dv: DataView, env: DecodeEnv): SocketOwner | null {
+  const tgid = dv.getUint32(F.owner_tgid, true)
+  if (tgid !== 0) return { pid: tgid, comm: cString(dv, F.owner_comm, 16) }
+  return env.socketOwner(Number(dv.getBigUint64(F.sock_ino, true)))
 }

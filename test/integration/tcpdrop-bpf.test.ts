@@ -145,7 +145,10 @@ t.test('established-flow drops: state, flags, owner of the receiving socket', as
   t.ok(recs.every((d) => d.state === 'ESTABLISHED'), 'state ESTABLISHED (early demux)')
   t.ok(recs.every((d) => Array.isArray(d.tcpflags) && (d.tcpflags as string[]).includes('ACK')), 'flags read from the header')
   const owned = recs.filter((d) => (d.owner as { comm?: string } | null)?.comm === 'iperf3')
-  t.ok(owned.length > 0, `${owned.length} of ${recs.length} drops attributed to the iperf3 server`)
+  // The kernel remembers who reads each socket, so even this flow, gone before
+  // user space could look in /proc, keeps its owner.
+  t.ok(owned.length >= recs.length * 0.9, `${owned.length} of ${recs.length} drops attributed to the iperf3 server`)
+  t.equal(new Set(owned.map((d) => (d.owner as { pid: number }).pid)).size, 1, 'one server process')
 })
 
 t.test('no BPF program or link of the tool remains after exit, SIGTERM or SIGKILL', async (t) => {
