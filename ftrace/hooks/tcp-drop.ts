@@ -13,7 +13,7 @@ import type { FilterName, FilterPlace } from '../../lib/filters.js'
 import { commOfPid } from '../../lib/kernel/comm.js'
 import { DropReasons } from '../../lib/kernel/drop-reasons.js'
 import { cleanFrame } from '../../lib/kernel/stack-frames.js'
-import { expectedPointerMode, SocketTable } from '../../lib/kernel/socket-table.js'
+import { expectedPointerMode, procNetTcpProblem, SocketTable } from '../../lib/kernel/socket-table.js'
 import { hasField, type EventFormat } from '../format.js'
 import { parseKeyValues } from '../trace-line.js'
 import type { TracepointHook } from './hook.js'
@@ -47,7 +47,7 @@ function joinProblem(): string | null {
   const { mode, kptrRestrict } = expectedPointerMode()
   if (mode === 'zero') return `kptr_restrict=${kptrRestrict}: /proc/net/tcp prints no socket pointers, so drops cannot be joined to sockets (--allow-sysctl sets it to 1 for the run)`
   if (mode === 'unknown') return 'cannot read /proc/sys/kernel/kptr_restrict'
-  return null
+  return procNetTcpProblem()
 }
 
 export const tcpDrop: TracepointHook = {

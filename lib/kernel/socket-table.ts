@@ -34,6 +34,21 @@ export function joinImpossibleReason(mode: PointerMode, kptrRestrict: number | n
   return null
 }
 
+/** Why this process cannot read its own /proc/net/tcp{,6} (null when it can):
+ *  every socket join starts there. A missing tcp6 (no IPv6) is not a problem. */
+export function procNetTcpProblem(procNet = '/proc/self/net'): string | null {
+  for (const table of ['tcp', 'tcp6']) {
+    try {
+      readFileSync(`${procNet}/${table}`)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (table === 'tcp6' && code === 'ENOENT') continue
+      return `cannot read /proc/net/${table} (${code ?? (err as Error).message}): sockets cannot be joined`
+    }
+  }
+  return null
+}
+
 /** One process per network namespace (its /proc/PID/net shows that namespace's sockets). */
 export function processesByNetns(): Map<number, number> {
   const out = new Map<number, number>()

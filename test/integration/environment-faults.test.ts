@@ -65,6 +65,23 @@ t.test('kernel BTF hidden: bpf unusable with the reason, auto falls back', async
   t.match(run.stdout, /"backend":"ftrace"/)
 })
 
+t.test('/proc/net/tcp unreadable: the ftrace join says so (exit 4 when forced), bpf still serves', async (t) => {
+  // A private mount namespace puts an unreadable tcp table over the tool's own
+  // /proc/PID/net (the shell execs node, so PID stays), and the tool runs
+  // without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH, so the mode bits hold for root.
+  const hide = `unshare -m sh -c 'mount -t tmpfs none /proc/$$/net && : > /proc/$$/net/tcp && chmod 000 /proc/$$/net/tcp && exec setpriv --bounding-set=-dac_override,-dac_read_search --inh-caps=-dac_override,-dac_read_search "$@"' -- ${node}`
+  const list = sh(`${hide} ${binPath('tcpdrop')} --list-backends`)
+  t.equal(list.code, 0)
+  t.match(list.stdout, /^ftrace: not usable: .*cannot read \/proc\/net\/tcp \(EACCES\)/m, 'ftrace names the unreadable table')
+  t.match(list.stdout, /^bpf: usable \(selected by --backend auto\)/m, 'bpf does not need it')
+  const forced = sh(`${hide} ${binPath('tcpdrop')} -B ftrace -d 0.5`)
+  t.equal(forced.code, 4, '-B ftrace: exit 4')
+  t.match(forced.stderr, /cannot read \/proc\/net\/tcp \(EACCES\)/)
+  t.notMatch(forced.stderr, /\n\s+at /, 'no stack trace')
+  const auto = sh(`${hide} ${binPath('tcpdrop')} -d 0.5`)
+  t.equal(auto.code, 0, 'auto runs on bpf')
+})
+
 t.test('forced backend, hook type or filter that cannot serve: exit 4 listing why', async (t) => {
   const cases: Array<[string, string[], RegExp]> = [
     ['tcpretrans', ['-B', 'ftrace', '--netns', '/proc/self/ns/net'], /ftrace: .*--netns/],
