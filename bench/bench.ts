@@ -1,4 +1,4 @@
-// npm run bench [-- --quick]
+// npm run bench [-- --quick] [--only KEY,KEY]
 //
 // Measures tcpdrop, tcpretrans and dropwatch on each backend, side by side with
 // the alternatives that run here (bpftrace scripts on the same tracepoints, bcc,
@@ -33,6 +33,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url)) // dist-bench/
 const ROOT = path.resolve(HERE, '..')
 const BENCH = path.join(ROOT, 'bench')
 const QUICK = process.argv.includes('--quick')
+/** `--only key,key`: just those subjects (keys as in SUBJECTS, e.g. td-bpf-json). */
+const ONLY = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : null
 
 const CFG = QUICK
   ? { startRuns: 3, window: 2, rates: [10000, 50000, 0], rtx: [{ permille: 10, streams: 1 }, { permille: 100, streams: 4 }], rtxWindow: 3 }
@@ -598,7 +600,7 @@ function chart(results: Result[], env: Record<string, unknown>): string {
 
 // ---------------------------------------------------------------- main
 function writeResults(env: Record<string, unknown> & { date: string; mode: string; kernel: string; node: string; bpftrace: string; loadavgStart: number[]; loadavgEnd: number[]; durationS: number }, results: Result[]): void {
-  const day = env.date.slice(0, 10)
+  const day = `${env.date.slice(0, 10)}${QUICK ? '-quick' : ''}${ONLY ? `-${ONLY.join('+')}` : ''}`
   const dir = path.join(BENCH, 'results')
   fs.mkdirSync(dir, { recursive: true })
   const md = table(results)
@@ -644,7 +646,7 @@ async function main(): Promise<void> {
   }
   log(`bench: ${env.mode} run on ${env.kernel}, ${env.cpus} CPUs, load ${env.loadavgStart.join(' ')}; namespaces ${pair.sender}/${pair.receiver}`)
   const results: Result[] = []
-  for (const s of SUBJECTS) {
+  for (const s of SUBJECTS.filter((x) => !ONLY || ONLY.includes(x.key))) {
     s.cmd = s.cmd.map((a) => a.replace('{NETNS}', `/run/netns/${pair.receiver}`))
     const r: Result = { key: s.key, tool: s.tool, label: s.label, impl: s.impl, command: s.cmd.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ').replace(ROOT + '/', ''), runs: [] }
     results.push(r)

@@ -20,6 +20,7 @@ import { dropwatchObject } from './objects/dropwatch.js'
 import { tcpdropObject } from './objects/tcpdrop.js'
 import { tcpretransObject } from './objects/tcpretrans.js'
 import { SocketOwners } from '../lib/kernel/socket-owners.js'
+import { collectStartupGarbage } from '../lib/startup-garbage.js'
 
 const OBJECTS: readonly BpfObjectDef[] = [tcpretransObject, tcpdropObject, dropwatchObject]
 
@@ -212,6 +213,7 @@ export class BpfBackend implements Backend {
         env.kallsyms()
         if (features.tracepointArgs('kfree_skb') !== null) features.dropReasons()
         if (req.owner) owners.warm()
+        collectStartupGarbage(() => libbpf().trimHeap())
       }, 0)
       for (const { obj, def } of loaded) {
         if (def.aggregates) continue

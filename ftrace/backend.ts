@@ -13,7 +13,8 @@ import { tgidOfTid } from '../lib/kernel/comm.js'
 import { RateLimiter } from '../lib/rate-limit.js'
 import { runTag } from '../lib/run-tag.js'
 import { parseFormat, type EventFormat } from './format.js'
-import type { TracepointHook } from './hooks/hook.js'
+import { HistDeltas, parseHist } from './hist-trigger.js'
+import type { HistCounting, TracepointHook } from './hooks/hook.js'
 import { skbDropCount } from './hooks/skb-drop-count.js'
 import { tcpDrop } from './hooks/tcp-drop.js'
 import { tcpRetransmitSkb, tcpRetransmitSynack } from './hooks/tcp-retransmit.js'
@@ -180,12 +181,29 @@ export class FtraceBackend implements Backend {
     }
     const joiner = new StackJoiner<Event>(emit)
     const byEvent = new Map(hooks.map((h) => [h.event, h]))
+    // Hooks counted by a hist trigger instead of trace lines, read per interval.
+    const counted: Array<{ dir: string; counting: HistCounting; deltas: HistDeltas; dropped: number }> = []
+    const sampleCounted = () => {
+      for (const c of counted) {
+        const table = parseHist(instance.read(`${c.dir}/hist`))
+        c.dropped = table.dropped
+        for (const { entry, delta } of c.deltas.next(table)) {
+          const e = c.counting.decode(entry, delta)
+          if (e) ctx.sink.event(e)
+        }
+      }
+      ctx.sink.batchEnd()
+    }
+    const histDropped = () => counted.reduce((n, c) => n + c.dropped, 0)
 
     const run: Run = {
+      sample: () => {
+        if (counted.length > 0 && !closed) sampleCounted()
+      },
       stats: () => {
         const hookStats = hooks.map((h) => h.stats?.(req) ?? { unresolved: 0 })
         return {
-          lost: finalLost ?? instance.lostEvents(),
+          lost: finalLost ?? instance.lostEvents() + histDropped(),
           unresolved: (kprobes?.unresolved ?? 0) + hookStats.reduce((n, s) => n + s.unresolved, 0),
           hiddenNotSpecified: hookStats.reduce((n, s) => n + (s.hiddenNotSpecified ?? 0), 0),
           malformed,
@@ -200,11 +218,18 @@ export class FtraceBackend implements Backend {
           joiner.flushAll()
           ctx.sink.batchEnd()
           // Whatever could not be read before closing is lost too, and said so.
-          finalLost = instance.lostEvents() + instance.unreadEntries()
+          finalLost = instance.lostEvents() + instance.unreadEntries() + histDropped()
         } catch {
           // closing must release the kernel objects whatever happened before
         }
         reader?.stop()
+        for (const c of counted) {
+          try {
+            instance.write(`${c.dir}/trigger`, `!${c.counting.trigger}`)
+          } catch {
+            // removing the instance removes its triggers too
+          }
+        }
         // The probes are enabled in the instance: removing them first would fail with EBUSY.
         instance.remove()
         kprobes?.remove()
@@ -222,7 +247,15 @@ export class FtraceBackend implements Backend {
         const format = probed.formats.get(`${hook.system}:${hook.event}`)
         if (!format) throw new Error(`no format for ${hook.event}`)
         for (const [option, on] of Object.entries(hook.instanceOptions?.(format, req) ?? {})) instance.setOption(option, on)
-        instance.enableEvent(hook.system, hook.event, hook.kernelFilter(format, req))
+        const counting = hook.counting?.(format, req) ?? null
+        if (counting) {
+          // The trigger soft-enables the event: counted, never written to the buffer.
+          const dir = `events/${hook.system}/${hook.event}`
+          instance.write(`${dir}/trigger`, counting.trigger)
+          counted.push({ dir, counting, deltas: new HistDeltas(), dropped: 0 })
+        } else {
+          instance.enableEvent(hook.system, hook.event, hook.kernelFilter(format, req))
+        }
       }
       kprobes?.attach(instance)
       instance.write('tracing_on', '1')

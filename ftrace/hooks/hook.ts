@@ -4,6 +4,7 @@
 import type { KindPlan, RunRequest } from '../../lib/backend.js'
 import type { Event, EventKind } from '../../lib/events.js'
 import type { EventFormat } from '../format.js'
+import type { HistEntry } from '../hist-trigger.js'
 
 export interface DecodeContext {
   format: EventFormat
@@ -22,6 +23,15 @@ export interface TracepointHook {
   kernelFilter(format: EventFormat, req: RunRequest): string
   /** Counts the hook keeps for RunStats (sockets it could not resolve, hidden reasons). */
   stats?(req: RunRequest): { unresolved: number; hiddenNotSpecified?: number }
+  /** Where the kernel has hist triggers: count per key in the kernel instead of
+   *  one trace line per event (null when this run cannot). decode() turns one
+   *  entry's growth since the last read into an Event. */
+  counting?(format: EventFormat, req: RunRequest): HistCounting | null
   /** One parsed trace line → Event (stack filled later), or null when it is not for us. */
   decode(line: { comm: string; pid: number; tsNs: bigint; body: string }, ctx: DecodeContext): Event | null
+}
+
+export interface HistCounting {
+  trigger: string
+  decode(entry: HistEntry, count: number): Event | null
 }

@@ -12,6 +12,7 @@ import type { FilterName, FilterPlace } from '../../lib/filters.js'
 import { DropReasons } from '../../lib/kernel/drop-reasons.js'
 import { addressText, Kallsyms } from '../../lib/kernel/kallsyms.js'
 import { hasField, type EventFormat } from '../format.js'
+import { histTrigger, histTriggersAvailable, type HistEntry } from '../hist-trigger.js'
 import { findTracefs } from '../tracefs.js'
 import type { TracepointHook } from './hook.js'
 
@@ -27,6 +28,8 @@ export type LocationMode =
 /** What one run of the hook knows about this kernel, built once by plan(). */
 export interface KfreeSkbContext {
   mode: LocationMode
+  /** Counted by a hist trigger (exact at any rate) instead of from trace_pipe. */
+  hist: boolean
   hasReason: boolean
   reasons: DropReasons
   /** null when /proc/kallsyms could not be read. */
@@ -52,7 +55,17 @@ function hashPtrOptionExists(): boolean {
   return root !== null && existsSync(`${root}/options/hash-ptr`)
 }
 
-export function buildContext(format: EventFormat, req: RunRequest, env: { hashPtrOption: boolean; kallsyms: () => Kallsyms | null; btfPath?: string }): KfreeSkbContext {
+/** Hist triggers for kfree_skb; NETDROP_FTRACE_HIST=0 counts from trace_pipe instead (tests compare both). */
+function histTriggersUsable(): boolean {
+  const root = findTracefs()
+  return root !== null && process.env.NETDROP_FTRACE_HIST !== '0' && histTriggersAvailable(root, 'skb', 'kfree_skb')
+}
+
+export function buildContext(
+  format: EventFormat,
+  req: RunRequest,
+  env: { hashPtrOption: boolean; kallsyms: () => Kallsyms | null; btfPath?: string; histTriggers?: boolean },
+): KfreeSkbContext {
   const mode = locationMode(format, env.hashPtrOption)
   const hasReason = hasField(format, 'reason')
   const reasons = hasReason ? DropReasons.load({ btfPath: env.btfPath, symbolic: format.symbolic.get('reason') ?? null }) : new DropReasons(new Map(), 'none')
@@ -62,7 +75,7 @@ export function buildContext(format: EventFormat, req: RunRequest, env: { hashPt
     if (code !== null) reasonCodes.push(code)
   }
   const only = req.filters.reasons.length === 1 && reasonCodes.length === 1 ? reasons.name(reasonCodes[0] ?? 0) : null
-  return { mode, hasReason, reasons, kallsyms: env.kallsyms(), reasonCodes, onlyReason: only, cache: new Map() }
+  return { mode, hist: env.histTriggers ?? false, hasReason, reasons, kallsyms: env.kallsyms(), reasonCodes, onlyReason: only, cache: new Map() }
 }
 
 function loadKallsyms(): Kallsyms | null {
@@ -76,7 +89,7 @@ function loadKallsyms(): Kallsyms | null {
 function contextFor(format: EventFormat, req: RunRequest): KfreeSkbContext {
   let ctx = contexts.get(format)
   if (!ctx) {
-    ctx = buildContext(format, req, { hashPtrOption: hashPtrOptionExists(), kallsyms: loadKallsyms })
+    ctx = buildContext(format, req, { hashPtrOption: hashPtrOptionExists(), kallsyms: loadKallsyms, histTriggers: histTriggersUsable() })
     contexts.set(format, ctx)
   }
   return ctx
@@ -84,6 +97,7 @@ function contextFor(format: EventFormat, req: RunRequest): KfreeSkbContext {
 
 /** Describes, for --list-backends and the banner, where locations come from. */
 export function locationSource(ctx: KfreeSkbContext): string {
+  if (ctx.hist) return 'location:hist(.sym-offset)'
   switch (ctx.mode) {
     case 'symbolic':
       return 'location:%pS'
@@ -111,10 +125,10 @@ export const skbDropCount: TracepointHook = {
     if (ctx.hasReason) fields.push('reason')
     const cannotSee = ['network namespace (--netns)', 'device (--by dev)']
     if (!ctx.hasReason) cannotSee.push('drop reasons: no reason field, so every kfree_skb() counts, including some that are not drops')
-    if (ctx.mode !== 'symbolic' && (!ctx.kallsyms || ctx.kallsyms.hidden)) {
+    if (ctx.mode !== 'symbolic' && !ctx.hist && (!ctx.kallsyms || ctx.kallsyms.hidden)) {
       cannotSee.push('symbol names: /proc/kallsyms addresses are hidden (kptr_restrict or no CAP_SYSLOG); raw addresses printed')
     }
-    if (ctx.mode === 'hashed' && ctx.hasReason) {
+    if (ctx.mode === 'hashed' && ctx.hasReason && !ctx.hist) {
       cannotSee.push('some reasons: with hash-ptr off some kernels (seen on 6.1) print the first symbolic field empty; those drops show reason -')
     }
     let reason: string | null = null
@@ -131,8 +145,19 @@ export const skbDropCount: TracepointHook = {
   instanceOptions(fmt, req) {
     // Raw pointers in the text, so they can be symbolized with kallsyms.
     const options: Record<string, boolean> = {}
-    if (contextFor(fmt, req).mode === 'hashed') options['hash-ptr'] = false
+    const ctx = contextFor(fmt, req)
+    if (ctx.mode === 'hashed' && !ctx.hist) options['hash-ptr'] = false
     return options
+  },
+  counting(fmt, req) {
+    const ctx = contextFor(fmt, req)
+    if (!ctx.hist) return null
+    // .sym-offset prints the raw address and its symbol, whatever hash-ptr says.
+    const keys = ['location.sym-offset', 'protocol', ...(ctx.hasReason ? ['reason'] : [])]
+    return {
+      trigger: histTrigger(keys, HIST_SIZE, skbDropCount.kernelFilter(fmt, req)),
+      decode: (entry, count) => decodeHistEntry(entry, count, ctx),
+    }
   },
   kernelFilter(fmt, req) {
     const ctx = contextFor(fmt, req)
@@ -144,6 +169,38 @@ export const skbDropCount: TracepointHook = {
   decode(line, { format, req }) {
     return decodeKfreeSkb(line.body, contextFor(format, req))
   },
+}
+
+/** Entries of the hist table: distinct (location, protocol, reason) keys; a
+ *  full table drops new keys (counted as lost), so leave room. */
+const HIST_SIZE = 8192
+
+// `[ffffffff818ac491] tcp_v4_rcv+0x81/0xee0[ [mod]]` (a raw 0x… when no symbol covers it)
+const HIST_LOCATION_RE = /^\[([0-9a-f]+)\]\s+(\S+(?: \[[^\]]+\])?)/
+
+/** One hist entry's growth → a count event; its reason is a number there. */
+export function decodeHistEntry(entry: HistEntry, count: number, ctx: KfreeSkbContext): SkbDropCountEvent | null {
+  const loc = HIST_LOCATION_RE.exec(entry.keys.get('location') ?? '')
+  const protocol = Number(entry.keys.get('protocol'))
+  if (!loc || !Number.isInteger(protocol)) return null
+  const addr = BigInt(`0x${loc[1]}`)
+  const sym = SYMBOLIC_RE.exec(loc[2] ?? '')
+  const location = sym ? `${sym[1]}+0x${sym[2]}${sym[3] ? ` [${sym[3]}]` : ''}` : (ctx.kallsyms?.symbolize(addr) ?? addressText(addr))
+  const code = ctx.hasReason ? Number(entry.keys.get('reason')) : NaN
+  const family: Family | null = protocol === ETH_P_IP ? 4 : protocol === ETH_P_IPV6 ? 6 : null
+  return {
+    kind: 'skb-drop-count',
+    location,
+    address: addressText(addr),
+    reason: Number.isInteger(code) ? ctx.reasons.name(code) : null,
+    reasonCode: Number.isInteger(code) ? code : null,
+    protocol,
+    family,
+    netns: null,
+    ifindex: null,
+    dev: null,
+    count,
+  }
 }
 
 // `… protocol=N location=LOC[ [mod]][ reason: NAME]`; the location may hold a space before `[module]`.

@@ -13,6 +13,7 @@ import { BackendStartError } from '../errors.js'
 import { runTag } from '../run-tag.js'
 import { relaxKptrRestrict, restoreDeadRuns } from '../sysctl-guard.js'
 import { probeAll, rank, selectBackends } from '../select-backend.js'
+import { collectStartupGarbage } from '../startup-garbage.js'
 import type { ToolDefinition } from '../tools/tool.js'
 import { parseCommonOptions, type CommonOptions } from './common-options.js'
 import { formatBackendReports } from './list-backends.js'
@@ -193,6 +194,8 @@ async function traceUntilStopped(
     } catch (err) {
       throw new BackendStartError(backend.name, err)
     }
+    // After the backend's own deferred start-up work (symbols, reasons), same tick order.
+    timers.push(setTimeout(collectStartupGarbage, 0))
     const hooks = active.map((k) => k.hook).join(', ')
     note(tool.banner ? tool.banner(backend.name, active) : `Tracing ${tool.tracing} via ${backend.name} (${hooks}). Ctrl-C to end.`)
     const missing = report.kinds.filter((k) => !k.usable).map((k) => `${k.kind} (${k.reason})`)
@@ -208,18 +211,24 @@ async function traceUntilStopped(
     const interval = tool.intervalSeconds(args)
     let intervals = 0
     if (interval !== null && output.interval) {
-      timers.push(
-        setInterval(() => {
-          currentRun.sample?.()
-          output.interval?.({ lost: currentRun.stats().lost })
-          writer.flush()
-          intervals++
-          if (tool.maxCounts === 'intervals' && common.maxEvents !== null && intervals >= common.maxEvents) {
-            done = true
-            stopRequested()
-          }
-        }, interval * 1000),
-      )
+      // Each report is due at start + n·interval, not interval after the last
+      // one ran: a busy event loop (a storm on trace_pipe) delays reports a
+      // little but never makes them drift (600 reports in 600 s, not 590).
+      const startedAt = Date.now()
+      const slot = timers.length // one timer slot, re-armed after each report
+      const report = () => {
+        currentRun.sample?.()
+        output.interval?.({ lost: currentRun.stats().lost })
+        writer.flush()
+        intervals++
+        if (tool.maxCounts === 'intervals' && common.maxEvents !== null && intervals >= common.maxEvents) {
+          done = true
+          stopRequested()
+          return
+        }
+        timers[slot] = setTimeout(report, Math.max(0, startedAt + (intervals + 1) * interval * 1000 - Date.now()))
+      }
+      timers[slot] = setTimeout(report, interval * 1000)
     }
     timers.push(
       setInterval(() => {

@@ -18,84 +18,125 @@ export class Kallsyms {
   /** True when every address reads 0 (kptr_restrict, or no CAP_SYSLOG). */
   readonly hidden: boolean
   readonly size: number
-  // Compact columns (120k+ symbols): addresses sorted ascending, names, and an
-  // index into a small module table (0 = core kernel). ~10 MB instead of ~55.
+  // Compact columns (120k+ symbols), sorted by address: the addresses, all
+  // names as one latin1 byte run with start offsets, and an index into a small
+  // module table (0 = core kernel). ~5 MB, and no copy of the file's text kept
+  // alive by substrings (a JS string per name cost ~11 MB).
   readonly #addrs: BigUint64Array
-  readonly #names: string[]
+  readonly #names: Buffer
+  readonly #nameStart: Uint32Array
   readonly #mods: Uint16Array
   readonly #modNames: Array<string | null>
   #byName: Map<string, bigint | null> | null = null
 
-  private constructor(addrs: bigint[], names: string[], mods: number[], modNames: Array<string | null>, hidden: boolean) {
-    const order = Array.from(addrs.keys())
+  private constructor(cols: Columns, hidden: boolean) {
+    const { addrs, names, nameStart, mods, modNames, count } = cols
     let sorted = true
-    for (let i = 1; i < addrs.length; i++) if ((addrs[i] ?? 0n) < (addrs[i - 1] ?? 0n)) sorted = false
-    if (!sorted) order.sort((a, b) => ((addrs[a] ?? 0n) < (addrs[b] ?? 0n) ? -1 : (addrs[a] ?? 0n) > (addrs[b] ?? 0n) ? 1 : 0))
-    this.#addrs = BigUint64Array.from(order.map((i) => addrs[i] ?? 0n))
-    this.#names = order.map((i) => names[i] ?? '')
-    this.#mods = Uint16Array.from(order.map((i) => mods[i] ?? 0))
+    for (let i = 1; i < count && sorted; i++) if ((addrs[i] ?? 0n) < (addrs[i - 1] ?? 0n)) sorted = false
+    if (sorted) {
+      this.#addrs = addrs.subarray(0, count)
+      this.#names = names
+      this.#nameStart = nameStart.subarray(0, count + 1)
+      this.#mods = mods.subarray(0, count)
+    } else {
+      const order = Uint32Array.from({ length: count }, (_, i) => i)
+      order.sort((a, b) => ((addrs[a] ?? 0n) < (addrs[b] ?? 0n) ? -1 : (addrs[a] ?? 0n) > (addrs[b] ?? 0n) ? 1 : a - b))
+      this.#addrs = new BigUint64Array(count)
+      this.#mods = new Uint16Array(count)
+      this.#nameStart = new Uint32Array(count + 1)
+      this.#names = Buffer.alloc(nameStart[count] ?? 0)
+      let at = 0
+      for (let k = 0; k < count; k++) {
+        const i = order[k] ?? 0
+        this.#addrs[k] = addrs[i] ?? 0n
+        this.#mods[k] = mods[i] ?? 0
+        this.#nameStart[k] = at
+        at += names.copy(this.#names, at, nameStart[i], nameStart[i + 1])
+      }
+      this.#nameStart[count] = at
+    }
     this.#modNames = modNames
     this.hidden = hidden
-    this.size = addrs.length
+    this.size = count
   }
 
   static load(path = KALLSYMS_PATH): Kallsyms {
-    let text: string
+    let bytes: Buffer
     try {
-      text = readFileSync(path, 'utf8')
+      bytes = readFileSync(path)
     } catch (err) {
       throw new RuntimeError(`cannot read ${path}: ${(err as Error).message}`, { cause: err })
     }
-    return Kallsyms.parse(text)
+    return Kallsyms.parse(bytes)
   }
 
-  /** `address type name [module]` lines. Absolute (a/A) and undefined (U) symbols are no code locations. */
-  static parse(text: string): Kallsyms {
-    const addrs: bigint[] = []
-    const names: string[] = []
-    const mods: number[] = []
-    const modNames: Array<string | null> = [null]
+  /** `address type name[\t[module]]` lines. Absolute (a/A) and undefined (U) symbols are no code locations. */
+  static parse(input: string | Buffer): Kallsyms {
+    const text = typeof input === 'string' ? Buffer.from(input, 'latin1') : input
+    let lines = 1
+    for (let i = text.indexOf(NL); i >= 0; i = text.indexOf(NL, i + 1)) lines++
+    const cols: Columns = {
+      addrs: new BigUint64Array(lines),
+      names: Buffer.alloc(text.length),
+      nameStart: new Uint32Array(lines + 1),
+      mods: new Uint16Array(lines),
+      modNames: [null],
+      count: 0,
+    }
     const modIndex = new Map<string, number>()
     let nonZero = false
+    let namesAt = 0
     let pos = 0
     while (pos < text.length) {
-      let eol = text.indexOf('\n', pos)
+      let eol = text.indexOf(NL, pos)
       if (eol < 0) eol = text.length
-      const line = text.slice(pos, eol)
+      const lineStart = pos
       pos = eol + 1
-      const sp1 = line.indexOf(' ')
-      const sp2 = line.indexOf(' ', sp1 + 1)
-      if (sp1 <= 0 || sp2 !== sp1 + 2) continue
-      const type = line[sp1 + 1]
-      if (type === 'a' || type === 'A' || type === 'U') continue
-      let address: bigint
-      try {
-        address = BigInt('0x' + line.slice(0, sp1))
-      } catch {
-        continue
+      const sp1 = text.indexOf(SPACE, lineStart)
+      if (sp1 <= lineStart || sp1 > eol - 3 || text[sp1 + 2] !== SPACE) continue
+      const type = text[sp1 + 1]
+      if (type === 0x61 || type === 0x41 || type === 0x55) continue // a A U
+      const address = hexAt(text, lineStart, sp1)
+      if (address === null) continue
+      const nameFrom = sp1 + 3
+      // Searched by hand: indexOf would run past the line to the next tab (modules come last).
+      let tab = -1
+      for (let i = nameFrom; i < eol; i++) {
+        if (text[i] === TAB) {
+          tab = i
+          break
+        }
       }
-      const rest = line.slice(sp2 + 1)
-      const tab = rest.indexOf('\t')
-      const name = tab < 0 ? rest.trimEnd() : rest.slice(0, tab)
-      if (!name) continue
+      let nameTo = tab < 0 ? eol : tab
+      while (nameTo > nameFrom && (text[nameTo - 1] === SPACE || text[nameTo - 1] === CR)) nameTo--
+      if (nameTo <= nameFrom) continue
       let mod = 0
-      if (tab >= 0) {
-        const m = /^\[(.+)\]/.exec(rest.slice(tab + 1))?.[1]
-        if (m) {
-          mod = modIndex.get(m) ?? modNames.push(m) - 1
+      if (tab >= 0 && text[tab + 1] === OPEN) {
+        const close = text.indexOf(CLOSE, tab + 2)
+        if (close > tab + 2 && close < eol) {
+          const m = text.toString('latin1', tab + 2, close)
+          mod = modIndex.get(m) ?? cols.modNames.push(m) - 1
           modIndex.set(m, mod)
         }
       }
       if (address !== 0n) nonZero = true
-      addrs.push(address)
-      names.push(name)
-      mods.push(mod)
+      const i = cols.count++
+      cols.addrs[i] = address
+      cols.mods[i] = mod
+      cols.nameStart[i] = namesAt
+      namesAt += text.copy(cols.names, namesAt, nameFrom, nameTo)
     }
-    return new Kallsyms(addrs, names, mods, modNames, addrs.length > 0 && !nonZero)
+    cols.nameStart[cols.count] = namesAt
+    cols.names = Buffer.from(cols.names.subarray(0, namesAt)) // own copy, exact size
+    return new Kallsyms(cols, cols.count > 0 && !nonZero)
+  }
+
+  #name(i: number): string {
+    return this.#names.toString('latin1', this.#nameStart[i], this.#nameStart[i + 1])
   }
 
   #symbol(i: number): KernelSymbol {
-    return { address: this.#addrs[i] ?? 0n, name: this.#names[i] ?? '', module: this.#modNames[this.#mods[i] ?? 0] ?? null }
+    return { address: this.#addrs[i] ?? 0n, name: this.#name(i), module: this.#modNames[this.#mods[i] ?? 0] ?? null }
   }
 
   /** The symbol containing addr (the nearest one at or below it), or null. */
@@ -129,7 +170,7 @@ export class Kallsyms {
       const m = new Map<string, bigint | null>()
       for (let i = 0; i < this.size; i++) {
         const mod = this.#modNames[this.#mods[i] ?? 0]
-        const n = this.#names[i] ?? ''
+        const n = this.#name(i)
         const key = mod ? `${n} [${mod}]` : n
         const addr = this.#addrs[i] ?? 0n
         const seen = m.get(key)
@@ -139,6 +180,38 @@ export class Kallsyms {
     }
     return this.#byName.get(module ? `${name} [${module}]` : name) ?? null
   }
+}
+
+interface Columns {
+  addrs: BigUint64Array
+  names: Buffer
+  nameStart: Uint32Array
+  mods: Uint16Array
+  modNames: Array<string | null>
+  count: number
+}
+
+const NL = 0x0a
+const CR = 0x0d
+const TAB = 0x09
+const SPACE = 0x20
+const OPEN = 0x5b
+const CLOSE = 0x5d
+
+/** The hex number in bytes [from, to) (1–16 digits), or null. */
+function hexAt(b: Buffer, from: number, to: number): bigint | null {
+  if (to - from < 1 || to - from > 16) return null
+  let hi = 0
+  let lo = 0
+  for (let i = from; i < to; i++) {
+    const c = b[i] ?? 0
+    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1
+    if (d < 0) return null
+    // 16 digits = hi (8) and lo (8); shift the top digit of lo into hi.
+    hi = hi * 16 + Math.floor(lo / 0x10000000)
+    lo = (lo % 0x10000000) * 16 + d
+  }
+  return (BigInt(hi) << 32n) | BigInt(lo)
 }
 
 /** `0x`-less lower-case hex, 16 digits, as raw kernel pointers print. */

@@ -30,12 +30,23 @@ export interface LiveTool {
   exited: Promise<CliResult>
 }
 
-/** Starts a tool in the background; `attached` resolves when it has started tracing. */
-export function startCli(tool: string, args: string[], env: NodeJS.ProcessEnv = process.env): LiveTool {
+/** Starts a tool in the background; `attached` resolves when it has started tracing.
+ *  `keepLine` bounds what is kept of stdout (long soaks print gigabytes): only
+ *  the lines it returns true for, each seen once. */
+export function startCli(tool: string, args: string[], env: NodeJS.ProcessEnv = process.env, keepLine?: (line: string) => boolean): LiveTool {
   const child = spawn(process.execPath, [binPath(tool), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
   let out = ''
   let err = ''
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d))
+  let partial = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    if (!keepLine) {
+      out += d
+      return
+    }
+    const lines = (partial + d).split('\n')
+    partial = lines.pop() ?? ''
+    for (const line of lines) if (keepLine(line)) out += `${line}\n`
+  })
   let onAttached: () => void = () => {}
   let onFailed: (e: Error) => void = () => {}
   const attached = new Promise<void>((resolve, reject) => {
