@@ -5,7 +5,7 @@
 // BTF also gives the netns inode (skc_net → net.ns.inum), which the kernel
 // filter can then match for --netns.
 import { existsSync } from 'node:fs'
-import { BtfStructLayout, VMLINUX_BTF } from '../../lib/kernel/btf-struct-layout.js'
+import { Btf, VMLINUX_BTF, type StructMembers } from '../../lib/kernel/btf.js'
 
 /** x86_64 argument registers (first and second). */
 export type ArgRegister = '%di' | '%si'
@@ -29,7 +29,7 @@ export interface SockCommonLayout {
 export type LayoutResult = { ok: true; layout: SockCommonLayout } | { ok: false; reason: string }
 
 /** Checks the expected offsets against a BTF reader (or assumes them without BTF). */
-export function checkSockCommonLayout(btf: BtfStructLayout | null): LayoutResult {
+export function checkSockCommonLayout(btf: StructMembers | null): LayoutResult {
   if (btf === null) return { ok: true, layout: { source: 'assumed', netns: null } }
   const wrong: string[] = []
   for (const e of EXPECTED) {
@@ -50,10 +50,10 @@ let cached: LayoutResult | null = null
 /** The layout for the running kernel (BTF read once per process). */
 export function runningSockCommonLayout(): LayoutResult {
   if (cached) return cached
-  let btf: BtfStructLayout | null = null
+  let btf: Btf | null = null
   if (existsSync(VMLINUX_BTF)) {
     try {
-      btf = BtfStructLayout.fromFile()
+      btf = Btf.load()
     } catch (err) {
       cached = { ok: false, reason: `cannot read ${VMLINUX_BTF} to check struct sock_common: ${(err as Error).message}` }
       return cached

@@ -1,15 +1,31 @@
 // A small reader for kernel BTF (/sys/kernel/btf/vmlinux): the header, the
 // string section and a walk over the type section, enough to find an enum by
-// name and read its values. Layout: include/uapi/linux/btf.h (struct btf_header,
-// struct btf_type and the per-kind trailers). Nothing else of BTF is decoded.
+// name and read its values (drop reasons), and to locate a struct member
+// (checking the offsets kprobe fetch-args assume). Layout:
+// include/uapi/linux/btf.h (struct btf_header, struct btf_type and the per-kind
+// trailers). It reads the file's bytes in place: no object per type.
 import { readFileSync } from 'node:fs'
 import { RuntimeError } from '../errors.js'
 
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux'
 
 const BTF_MAGIC = 0xeb9f
-const KIND_ENUM = 6
-const KIND_ENUM64 = 19
+const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11, FLOAT: 16, TYPE_TAG: 18, ENUM64: 19 } as const
+const KIND_ENUM = KIND.ENUM
+const KIND_ENUM64 = KIND.ENUM64
+const QUALIFIERS: ReadonlySet<number> = new Set([KIND.TYPEDEF, KIND.VOLATILE, KIND.CONST, KIND.RESTRICT, KIND.TYPE_TAG])
+
+export interface MemberLocation {
+  /** Bytes from the start of the outer struct. */
+  offset: number
+  /** Bytes; null when it cannot be sized. */
+  size: number | null
+}
+
+/** What a layout check needs of BTF (a test can stand in for it). */
+export interface StructMembers {
+  member(struct: string, member: string): MemberLocation | null
+}
 
 export interface BtfEnum {
   name: string
@@ -54,13 +70,15 @@ function trailerSize(kind: number, vlen: number): number {
   }
 }
 
-export class Btf {
+export class Btf implements StructMembers {
   readonly #buf: Buffer
   readonly #le: boolean
   readonly #typeStart: number
   readonly #typeEnd: number
   readonly #strStart: number
   readonly #strEnd: number
+  /** Byte offset of each type id's btf_type (index 0, void, unused); built on first need. */
+  #typeAt: Uint32Array | null = null
 
   constructor(buf: Buffer, source = 'BTF') {
     if (buf.length < 24) throw new RuntimeError(`${source}: too short for a BTF header`)
@@ -133,6 +151,79 @@ export class Btf {
   #nameIs(nameOff: number, want: Buffer): boolean {
     const start = this.#strStart + nameOff
     return start + want.length <= this.#strEnd && this.#buf.compare(want, 0, want.length, start, start + want.length) === 0
+  }
+
+  /** `struct name`'s member, searched through anonymous members too; null if absent. */
+  member(struct: string, member: string): MemberLocation | null {
+    const want = Buffer.from(struct + '\0', 'latin1')
+    const at = this.#types()
+    for (let id = 1; id < at.length; id++) {
+      const off = at[id] ?? 0
+      const info = this.#u32(off + 4)
+      if (((info >>> 24) & 0x1f) === KIND.STRUCT && (info & 0xffff) > 0 && this.#nameIs(this.#u32(off), want)) return this.#findMember(id, member, 0)
+    }
+    return null
+  }
+
+  #types(): Uint32Array {
+    if (this.#typeAt) return this.#typeAt
+    const offsets: number[] = [0]
+    let off = this.#typeStart
+    while (off + 12 <= this.#typeEnd) {
+      const info = this.#u32(off + 4)
+      const size = trailerSize((info >>> 24) & 0x1f, info & 0xffff)
+      if (size < 0) throw new RuntimeError(`BTF: unknown type kind ${(info >>> 24) & 0x1f} at offset ${off - this.#typeStart}`)
+      offsets.push(off)
+      off += 12 + size
+    }
+    this.#typeAt = Uint32Array.from(offsets)
+    return this.#typeAt
+  }
+
+  #findMember(id: number, member: string, baseBits: number): MemberLocation | null {
+    const off = this.#types()[id]
+    if (off === undefined || id === 0) return null
+    const info = this.#u32(off + 4)
+    const kind = (info >>> 24) & 0x1f
+    if (kind !== KIND.STRUCT && kind !== KIND.UNION) return null
+    const bitfields = info >>> 31 === 1 // kind_flag: low 24 bits offset, high 8 bitfield size
+    for (let i = 0; i < (info & 0xffff); i++) {
+      const m = off + 12 + 12 * i
+      const raw = this.#u32(m + 8)
+      const bits = baseBits + (bitfields ? raw & 0xffffff : raw)
+      const name = this.string(this.#u32(m))
+      if (name === member) return { offset: bits / 8, size: this.#sizeOf(this.#u32(m + 4)) }
+      if (name === '') {
+        const found = this.#findMember(this.#strip(this.#u32(m + 4)), member, bits)
+        if (found) return found
+      }
+    }
+    return null
+  }
+
+  /** Follows typedefs and qualifiers to the type they name. */
+  #strip(id: number): number {
+    const at = this.#types()
+    for (let i = 0; i < 16; i++) {
+      const off = at[id]
+      if (off === undefined || id === 0 || !QUALIFIERS.has((this.#u32(off + 4) >>> 24) & 0x1f)) return id
+      id = this.#u32(off + 8)
+    }
+    return id
+  }
+
+  #sizeOf(id: number): number | null {
+    const sid = this.#strip(id)
+    const off = this.#types()[sid]
+    if (off === undefined || sid === 0) return null
+    const kind = (this.#u32(off + 4) >>> 24) & 0x1f
+    if (kind === KIND.PTR) return 8
+    if (kind === KIND.ARRAY) {
+      const elem = this.#sizeOf(this.#u32(off + 12))
+      return elem === null ? null : elem * this.#u32(off + 20)
+    }
+    const sized: number[] = [KIND.INT, KIND.STRUCT, KIND.UNION, KIND.ENUM, KIND.ENUM64, KIND.FLOAT]
+    return sized.includes(kind) ? this.#u32(off + 8) : null
   }
 
   #readEnum(name: string, kind: number, vlen: number, signed: boolean, body: number): BtfEnum {

@@ -4,7 +4,7 @@ import { KPROBE_HOOKS, tcpLossProbeKprobe, tcpRetransmitKprobe, tcpRtxSynackKpro
 import { kprobeDefinitionLine, parseKprobeEventsLine } from '../../ftrace/kprobe-events.js'
 import type { RunRequest } from '../../lib/backend.js'
 import { NO_FILTERS } from '../../lib/filters.js'
-import type { BtfStructLayout } from '../../lib/kernel/btf-struct-layout.js'
+import type { StructMembers } from '../../lib/kernel/btf.js'
 import { fixture } from '../lib/fixtures.js'
 
 const assumed = { source: 'assumed' as const, netns: null }
@@ -80,7 +80,7 @@ t.test('sock_common offsets are checked against BTF', async (t) => {
         }
         return table[`${s}.${m}`] ?? null
       },
-    }) as unknown as BtfStructLayout
+    }) as StructMembers
   t.same(checkSockCommonLayout(fake({})), { ok: true, layout: { source: 'btf', netns: { skcNet: 48, inum: 136 } } })
   t.match(checkSockCommonLayout(fake({ skc_num: { offset: 16, size: 2 } })), { ok: false, reason: /skc_num at \+16 size 2, expected \+14 size 2/ })
   t.match(checkSockCommonLayout(fake({ skc_state: null })), { ok: false, reason: /skc_state missing/ })

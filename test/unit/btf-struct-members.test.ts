@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import t from 'tap'
-import { BtfStructLayout, VMLINUX_BTF } from '../../lib/kernel/btf-struct-layout.js'
+import { Btf, VMLINUX_BTF } from '../../lib/kernel/btf.js'
 
 // A hand-built BTF blob: int (4), short (2), struct pair { int a; int b; },
 // struct outer { union { long x; struct pair; }; short port; unsigned char st:4 (bitfield) }.
@@ -37,18 +37,18 @@ function blob(): Buffer {
 }
 
 t.test('members through anonymous unions and structs, bitfields', async (t) => {
-  const btf = new BtfStructLayout(blob())
+  const btf = new Btf(blob())
   t.same(btf.member('outer', 'b'), { offset: 4, size: 4 })
   t.same(btf.member('outer', 'x'), null, 'unnamed long has no name to find')
   t.same(btf.member('outer', 'port'), { offset: 8, size: 2 })
   t.same(btf.member('outer', 'st'), { offset: 10, size: 1 })
   t.equal(btf.member('outer', 'nope'), null)
   t.equal(btf.member('nostruct', 'a'), null)
-  t.throws(() => new BtfStructLayout(Buffer.alloc(30)), /not little-endian BTF/)
+  t.throws(() => new Btf(Buffer.alloc(30)), /not BTF/)
 })
 
 t.test('this kernel: struct sock_common as the kprobe fetch-args assume', { skip: !existsSync(VMLINUX_BTF) && 'no kernel BTF' }, async (t) => {
-  const btf = BtfStructLayout.fromFile()
+  const btf = Btf.load()
   t.same(btf.member('sock_common', 'skc_daddr'), { offset: 0, size: 4 })
   t.same(btf.member('sock_common', 'skc_num'), { offset: 14, size: 2 })
   t.same(btf.member('sock_common', 'skc_state'), { offset: 18, size: 1 })
