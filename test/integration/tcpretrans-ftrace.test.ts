@@ -10,6 +10,7 @@ import { requireRoot, testHosts } from '../lib/test-hosts.js'
 import { jsonRecords } from '../lib/records.js'
 import { stopTool } from '../lib/stop-tool.js'
 import { counterDeltas, sentRetransmits } from '../lib/ground-truth.js'
+import { RETRANSMIT_RULES } from '../lib/retransmit-rules.js'
 
 requireRoot('network namespaces, tracefs')
 
@@ -48,18 +49,7 @@ function ourInstances(pid: number | undefined): string[] {
 
 const pair = testHosts('rt', 40)
 
-nft(
-  pair,
-  pair.receiver,
-  `table inet ndt {
-    chain input {
-      type filter hook input priority 0;
-      tcp dport 9001 counter drop comment "blackhole"
-      tcp dport 9002 tcp flags & (syn | ack) == ack counter drop comment "handshake-ack"
-      tcp dport 5201 meta length > 200 numgen random mod 40 == 0 counter drop comment "bulk"
-    }
-  }`,
-)
+nft(pair, pair.receiver, RETRANSMIT_RULES)
 
 for (const fam of [4, 6] as const) {
   t.test(`IPv${fam}: bulk flow with drops on the receiver's input + black-holed SYNs`, async (t) => {

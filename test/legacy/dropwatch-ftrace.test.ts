@@ -32,6 +32,17 @@ function byLocation(recs: JsonRecord[]): Array<[string, number]> {
   return [...m].sort((a, b) => b[1] - a[1])
 }
 
+/** dropwatch -B ftrace (with `env` added) during a UDP storm; the nft counter's growth as truth. */
+async function stormUnder(env: NodeJS.ProcessEnv, count: number, burst: number, gapMs: number) {
+  const tool = startCli('dropwatch', ['-B', 'ftrace', '-j', '-i', '1'], { ...process.env, ...env })
+  await tool.attached
+  const before = stormCounters(pair)
+  const storm = udpStorm(pair, pair.v4.receiver, STORM_PORT, count, burst, gapMs)
+  await sleep(1500)
+  const truth = stormCounters(pair).v4 - before.v4
+  return { tool, r: await stopTool(tool), truth, storm }
+}
+
 const ourInstances = (pid: number | undefined) => readdirSync(`${TRACEFS}/instances`).filter((n) => n.startsWith(`netdrop_dropwatch_${pid}_`))
 
 t.test(`${kernel}: --list-backends says how ftrace counts (hist triggers: ${HIST})`, async (t) => {
@@ -43,13 +54,7 @@ t.test(`${kernel}: --list-backends says how ftrace counts (hist triggers: ${HIST
 })
 
 t.test(`${kernel}: hist-trigger counting is exact at the highest rate the guest makes`, { skip: HIST ? false : `${kernel} has no hist triggers` }, async (t) => {
-  const tool = startCli('dropwatch', ['-B', 'ftrace', '-j', '-i', '1'])
-  await tool.attached
-  const before = stormCounters(pair)
-  const storm = udpStorm(pair, pair.v4.receiver, STORM_PORT, 30000, 1000, 0)
-  await sleep(1500)
-  const truth = stormCounters(pair).v4 - before.v4
-  const r = await stopTool(tool)
+  const { tool, r, truth, storm } = await stormUnder({}, 30000, 1000, 0)
   t.equal(r.code, 0)
   t.ok(truth > 0, `nft dropped ${truth} (${storm.sent} sent in ${storm.ms} ms)`)
   const recs = jsonRecords(r.stdout)
@@ -62,13 +67,7 @@ t.test(`${kernel}: hist-trigger counting is exact at the highest rate the guest 
 })
 
 t.test(`${kernel}: trace_pipe counting (${HIST ? 'NETDROP_FTRACE_HIST=0' : 'no hist triggers'}): counted + lost covers the storm`, async (t) => {
-  const tool = startCli('dropwatch', ['-B', 'ftrace', '-j', '-i', '1'], { ...process.env, NETDROP_FTRACE_HIST: '0' })
-  await tool.attached
-  const before = stormCounters(pair)
-  const storm = udpStorm(pair, pair.v4.receiver, STORM_PORT, 5000, 100, 10)
-  await sleep(1500)
-  const truth = stormCounters(pair).v4 - before.v4
-  const r = await stopTool(tool)
+  const { tool, r, truth, storm } = await stormUnder({ NETDROP_FTRACE_HIST: '0' }, 5000, 100, 10)
   t.equal(r.code, 0)
   t.ok(truth > 0, `nft dropped ${truth} (${storm.sent} sent in ${storm.ms} ms)`)
   const recs = jsonRecords(r.stdout)

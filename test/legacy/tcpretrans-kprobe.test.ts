@@ -13,6 +13,7 @@ import { nodeBulkTransfer } from '../lib/node-traffic.js'
 import { startCli, type LiveTool } from '../lib/run-cli.js'
 import { connectAttempts, listen } from '../lib/traffic.js'
 import { counterDeltas } from '../lib/ground-truth.js'
+import { RETRANSMIT_RULES } from '../lib/retransmit-rules.js'
 
 const KPROBE_EVENTS = '/sys/kernel/tracing/kprobe_events'
 if (process.getuid?.() !== 0 || !existsSync(KPROBE_EVENTS)) {
@@ -65,18 +66,7 @@ const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()
 const pair = createNetnsPair('lg', 41)
 t.teardown(() => pair.cleanup())
 const senderNetns = statSync(`/run/netns/${pair.sender}`).ino
-nft(
-  pair,
-  pair.receiver,
-  `table inet ndt {
-    chain input {
-      type filter hook input priority 0;
-      tcp dport 9001 counter drop comment "blackhole"
-      tcp dport 9002 tcp flags & (syn | ack) == ack counter drop comment "handshake-ack"
-      tcp dport 5201 meta length > 200 numgen random mod 40 == 0 counter drop comment "bulk"
-    }
-  }`,
-)
+nft(pair, pair.receiver, RETRANSMIT_RULES)
 
 t.comment(`kernel ${kernel}, modes ${modes.join(',')}`)
 
