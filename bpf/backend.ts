@@ -213,6 +213,7 @@ export class BpfBackend implements Backend {
         env.kallsyms()
         if (features.tracepointArgs('kfree_skb') !== null) features.dropReasons()
         if (req.owner) owners.warm()
+        features.releaseBtf()
         collectStartupGarbage(() => libbpf().trimHeap())
       }, 0)
       for (const { obj, def } of loaded) {

@@ -3,6 +3,7 @@
 // argument count tells the 6.17 tcp_retransmit_skb change, reason and rx_sk
 // of kfree_skb), kprobe support, ring buffer support.
 import { existsSync } from 'node:fs'
+import { Btf } from '../lib/kernel/btf.js'
 import { DropReasons } from '../lib/kernel/drop-reasons.js'
 import type { Libbpf } from './libbpf.js'
 
@@ -13,6 +14,8 @@ export class KernelFeatures {
   readonly #lib: Libbpf
   readonly #args = new Map<string, number | null>()
   #reasons: DropReasons | null = null
+  /** The kernel's BTF (~5 MB), read once for start-up questions, dropped after. */
+  #btf: Btf | null | undefined
 
   constructor(lib: Libbpf) {
     this.#lib = lib
@@ -20,8 +23,24 @@ export class KernelFeatures {
 
   /** Arguments of tp_btf/<event> (without the context pointer); null when absent. */
   tracepointArgs(event: string): number | null {
-    if (!this.#args.has(event)) this.#args.set(event, this.#lib.tracepointArgCount(event))
+    if (!this.#args.has(event)) this.#args.set(event, this.#vmlinux()?.tracepointArgs(event) ?? null)
     return this.#args.get(event) ?? null
+  }
+
+  #vmlinux(): Btf | null {
+    if (this.#btf === undefined) {
+      try {
+        this.#btf = Btf.load(VMLINUX_BTF)
+      } catch {
+        this.#btf = null // the backend's probe says why BTF is missing
+      }
+    }
+    return this.#btf
+  }
+
+  /** Start-up questions are answered (answers stay cached): let the BTF bytes go. */
+  releaseBtf(): void {
+    if (this.#btf) this.#btf = undefined
   }
 
   /** How records reach user space: a BPF ring buffer (5.8+), else a perf buffer.
@@ -33,7 +52,7 @@ export class KernelFeatures {
 
   /** Drop-reason names of this kernel (BTF enum skb_drop_reason). */
   dropReasons(): DropReasons {
-    this.#reasons ??= DropReasons.load()
+    this.#reasons ??= DropReasons.load({ btf: this.#vmlinux() ?? undefined })
     return this.#reasons
   }
 

@@ -22,9 +22,6 @@ export function errnoName(errno: number): string {
   return `errno ${errno}`
 }
 
-/** BTF kinds used here (include/uapi/linux/btf.h). */
-export const BTF_KIND = { TYPEDEF: 8, FUNC_PROTO: 13, PTR: 2, ENUM: 6, ENUM64: 19 } as const
-
 export type Pointer = bigint
 
 export interface EventBuffer {
@@ -64,8 +61,6 @@ export interface Libbpf {
   nextKey(fd: number, key: Uint8Array | null, next: Uint8Array): boolean
   deleteElem(fd: number, key: Uint8Array): void
   possibleCpus(): number
-  /** Arguments of a tracepoint's BTF prototype (without the leading context), or null. */
-  tracepointArgCount(event: string): number | null
   /** Times the kernel skipped the program because it was already running on
    *  that CPU (bpf_prog_info.recursion_misses, 5.12+; 0 before). */
   recursionMisses(prog: Pointer): number
@@ -135,10 +130,6 @@ function bind(): Libbpf {
     deleteElem: f('int bpf_map_delete_elem(int fd, const void *key)'),
     possibleCpus: f('int libbpf_num_possible_cpus(void)'),
     setPrint: f('void *libbpf_set_print(void *fn)'),
-    btfLoadVmlinux: f('void *btf__load_vmlinux_btf(void)'),
-    btfFindByNameKind: f('int btf__find_by_name_kind(void *btf, const char *name, uint32_t kind)'),
-    btfTypeById: f('void *btf__type_by_id(void *btf, uint32_t id)'),
-    btfFree: f('void btf__free(void *btf)'),
     progFd: f('int bpf_program__fd(void *prog)'),
     objInfo: f('int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *len)'),
   }
@@ -261,28 +252,6 @@ function bind(): Libbpf {
       const fd = api.progFd(prog) as number
       if (fd < 0 || (api.objInfo(fd, info, len) as number) !== 0 || (len[0] ?? 0) < 216) return 0
       return Number(new DataView(info.buffer).getBigUint64(208, true))
-    },
-    tracepointArgCount: (event) => {
-      const btf = api.btfLoadVmlinux()
-      if (isNull(btf)) return null
-      try {
-        // typedef btf_trace_<event> → pointer → func_proto(void *, args...)
-        const id = api.btfFindByNameKind(btf, `btf_trace_${event}`, BTF_KIND.TYPEDEF) as number
-        if (id < 0) return null
-        let t = id
-        for (let hop = 0; hop < 4; hop++) {
-          const type = api.btfTypeById(btf, t)
-          if (isNull(type)) return null
-          const words = new Uint32Array(koffi.view(type, 12))
-          const info = words[1] ?? 0
-          const kind = (info >> 24) & 0x1f
-          if (kind === BTF_KIND.FUNC_PROTO) return (info & 0xffff) - 1
-          t = words[2] ?? 0
-        }
-        return null
-      } finally {
-        api.btfFree(btf)
-      }
     },
   }
 }

@@ -10,7 +10,7 @@ import { RuntimeError } from '../errors.js'
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux'
 
 const BTF_MAGIC = 0xeb9f
-const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11, FLOAT: 16, TYPE_TAG: 18, ENUM64: 19 } as const
+const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11, FUNC_PROTO: 13, FLOAT: 16, TYPE_TAG: 18, ENUM64: 19 } as const
 const KIND_ENUM = KIND.ENUM
 const KIND_ENUM64 = KIND.ENUM64
 const QUALIFIERS: ReadonlySet<number> = new Set([KIND.TYPEDEF, KIND.VOLATILE, KIND.CONST, KIND.RESTRICT, KIND.TYPE_TAG])
@@ -155,12 +155,33 @@ export class Btf implements StructMembers {
 
   /** `struct name`'s member, searched through anonymous members too; null if absent. */
   member(struct: string, member: string): MemberLocation | null {
-    const want = Buffer.from(struct + '\0', 'latin1')
+    const id = this.#findType(struct, KIND.STRUCT, (vlen) => vlen > 0)
+    return id === null ? null : this.#findMember(id, member, 0)
+  }
+
+  /** Arguments of tp_btf/<event>: the prototype behind typedef btf_trace_<event>
+   *  (typedef → pointer → func_proto(void *ctx, args…)), without ctx; null when absent. */
+  tracepointArgs(event: string): number | null {
+    let id = this.#findType(`btf_trace_${event}`, KIND.TYPEDEF)
+    const at = this.#types()
+    for (let hop = 0; hop < 4 && id !== null && id !== 0; hop++) {
+      const off = at[id]
+      if (off === undefined) return null
+      const info = this.#u32(off + 4)
+      if (((info >>> 24) & 0x1f) === KIND.FUNC_PROTO) return (info & 0xffff) - 1
+      id = this.#u32(off + 8)
+    }
+    return null
+  }
+
+  /** The first type of this kind and name (and vlen, when asked), or null. */
+  #findType(name: string, kind: number, vlenOk: (vlen: number) => boolean = () => true): number | null {
+    const want = Buffer.from(name + '\0', 'latin1')
     const at = this.#types()
     for (let id = 1; id < at.length; id++) {
       const off = at[id] ?? 0
       const info = this.#u32(off + 4)
-      if (((info >>> 24) & 0x1f) === KIND.STRUCT && (info & 0xffff) > 0 && this.#nameIs(this.#u32(off), want)) return this.#findMember(id, member, 0)
+      if (((info >>> 24) & 0x1f) === kind && vlenOk(info & 0xffff) && this.#nameIs(this.#u32(off), want)) return id
     }
     return null
   }

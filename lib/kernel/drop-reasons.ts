@@ -21,9 +21,9 @@ export class DropReasons {
   }
 
   /** From BTF when readable, else from the tracepoint's symbolic table (value → name). */
-  static load(opts: { btfPath?: string; symbolic?: ReadonlyMap<string, string> | null } = {}): DropReasons {
+  static load(opts: { btf?: Btf; btfPath?: string; symbolic?: ReadonlyMap<string, string> | null } = {}): DropReasons {
     try {
-      const fromBtf = reasonsFromBtf(Btf.load(opts.btfPath ?? VMLINUX_BTF))
+      const fromBtf = reasonsFromBtf(opts.btf ?? Btf.load(opts.btfPath ?? VMLINUX_BTF))
       if (fromBtf) return fromBtf
     } catch {
       // no or unreadable BTF: the format file is the second source

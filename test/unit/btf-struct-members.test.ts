@@ -53,3 +53,12 @@ t.test('this kernel: struct sock_common as the kprobe fetch-args assume', { skip
   t.same(btf.member('sock_common', 'skc_num'), { offset: 14, size: 2 })
   t.same(btf.member('sock_common', 'skc_state'), { offset: 18, size: 1 })
 })
+
+t.test('this kernel: tracepoint prototypes (what picks the tp_btf program variant)', { skip: !existsSync(VMLINUX_BTF) && 'no kernel BTF' }, async (t) => {
+  const btf = Btf.load()
+  // 6.11+: kfree_skb(skb, location, reason, rx_sk); 6.17+: tcp_retransmit_skb(sk, skb, err).
+  t.equal(btf.tracepointArgs('kfree_skb'), 4)
+  t.equal(btf.tracepointArgs('tcp_retransmit_skb'), 3)
+  t.equal(btf.tracepointArgs('sock_recv_length'), 3)
+  t.equal(btf.tracepointArgs('no_such_tracepoint'), null)
+})
