@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module'
 import { constants } from 'node:os'
 import type * as KoffiTypes from 'koffi'
+import { RingReader, type MappedMemory } from './ring-reader.js'
 
 type Koffi = typeof KoffiTypes
 type Fn = (...args: unknown[]) => unknown
@@ -31,9 +32,9 @@ export interface EventBuffer {
   free(): void
 }
 
-/** Records per ring-buffer consume call. libbpf 1.1's ring_buffer__consume
- *  otherwise loops for as long as the producer keeps up, so under a storm it
- *  would never return to flush output (memory grew to 1.4 GB in a benchmark). */
+/** Records per ring-buffer consume call: a reader that loops for as long as
+ *  the producer keeps up (as libbpf 1.1's ring_buffer__consume does) never
+ *  returns to flush output under a storm (memory grew to 1.4 GB in a benchmark). */
 const RING_BUDGET = 16384
 
 export interface Libbpf {
@@ -115,9 +116,6 @@ function bind(): Libbpf {
     load: f('int bpf_object__load(void *obj)'),
     attach: f('void *bpf_program__attach(void *prog)'),
     destroyLink: f('int bpf_link__destroy(void *link)'),
-    rbNew: f('void *ring_buffer__new(int fd, void *cb, void *ctx, void *opts)'),
-    rbConsume: f('int ring_buffer__consume(void *rb)'),
-    rbFree: f('void ring_buffer__free(void *rb)'),
     pbNew: f('void *perf_buffer__new(int fd, size_t pages, void *sample, void *lost, void *ctx, void *opts)'),
     pbConsume: f('int perf_buffer__consume(void *pb)'),
     pbFree: f('void perf_buffer__free(void *pb)'),
@@ -134,6 +132,33 @@ function bind(): Libbpf {
     objInfo: f('int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *len)'),
   }
   const mallocTrim = libc.func('int malloc_trim(size_t pad)') as Fn
+  const mmap = libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)') as Fn
+  const munmap = libc.func('int munmap(void *addr, size_t length)') as Fn
+  const sysconf = libc.func('long sysconf(int name)') as Fn
+  const PAGE_SIZE = Number(sysconf(30 /* _SC_PAGESIZE */))
+  // ArrayBuffers over mmap'ed memory, and where each mapping starts (for munmap).
+  const mapped = new WeakMap<ArrayBuffer, { addr: unknown; len: number }>()
+  const memory: MappedMemory = {
+    map: (fd, len, writable, offset) => {
+      const addr = mmap(null, len, writable ? 3 : 1 /* PROT_READ|PROT_WRITE : PROT_READ */, 1 /* MAP_SHARED */, fd, offset)
+      if (isNull(addr) || addr === 0xffffffffffffffffn || addr === -1n) throw new LibbpfError('mmap of the ring buffer', koffi.errno())
+      const buf = koffi.view(addr, len) as ArrayBuffer
+      mapped.set(buf, { addr, len })
+      return buf
+    },
+    unmap: (buf) => {
+      const m = mapped.get(buf)
+      if (m) void munmap(m.addr, m.len)
+      mapped.delete(buf)
+    },
+  }
+  /** max_entries of a map (struct bpf_map_info: u32 at 16), from its fd. */
+  const maxEntries = (fd: number): number => {
+    const info = new Uint8Array(96)
+    const len = [info.length]
+    if ((api.objInfo(fd, info, len) as number) !== 0) throw new LibbpfError('bpf_obj_get_info_by_fd', koffi.errno())
+    return new DataView(info.buffer).getUint32(16, true)
+  }
   const vsnprintf = libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t size, const char *fmt, void *ap)') as Fn
   const isNull = (p: unknown) => p === null || p === 0n || p === undefined
   const check = (what: string, rc: unknown) => {
@@ -162,7 +187,6 @@ function bind(): Libbpf {
   }, koffi.pointer(PrintFn))
   api.setPrint(printCb)
 
-  const SampleFn = koffi.proto('int netdrop_rb_sample(void *ctx, void *data, size_t size)')
   const PerfSampleFn = koffi.proto('void netdrop_pb_sample(void *ctx, int cpu, void *data, uint32_t size)')
   const PerfLostFn = koffi.proto('void netdrop_pb_lost(void *ctx, int cpu, uint64_t count)')
   const BPF_MAP_TYPE = { PERF_EVENT_ARRAY: 4, RINGBUF: 27 }
@@ -192,28 +216,7 @@ function bind(): Libbpf {
     attach: (prog, what) => nonNull(`attaching ${what}`, api.attach(prog)),
     destroyLink: (link) => void api.destroyLink(link),
     openEventBuffer: (kind, fd, perCpuPages, onSample, onLost) => {
-      if (kind === 'ring') {
-        let left = RING_BUDGET
-        const cb = koffi.register((_ctx: unknown, data: unknown, size: number | bigint) => {
-          onSample(new DataView(koffi.view(data, Number(size))))
-          // A negative return ends the call; libbpf has already consumed this record.
-          return --left > 0 ? 0 : -11
-        }, koffi.pointer(SampleFn))
-        const rb = nonNull('ring_buffer__new', api.rbNew(fd, cb, null, null))
-        return {
-          consume: () => {
-            left = RING_BUDGET
-            const n = api.rbConsume(rb) as number
-            if (n === -11 && left <= 0) return true
-            if (n < 0) throw new LibbpfError('ring_buffer__consume', -n)
-            return false
-          },
-          free: () => {
-            api.rbFree(rb)
-            koffi.unregister(cb)
-          },
-        }
-      }
+      if (kind === 'ring') return new RingReader(memory, fd, maxEntries(fd), PAGE_SIZE, RING_BUDGET, onSample)
       const sample = koffi.register((_ctx: unknown, _cpu: number, data: unknown, size: number) => {
         onSample(new DataView(koffi.view(data, size)))
       }, koffi.pointer(PerfSampleFn))
