@@ -175,6 +175,9 @@ function bind(): Libbpf {
   const PrintFn = koffi.proto('int netdrop_libbpf_print(int level, const char *fmt, void *ap)')
   const printBuf = new Uint8Array(4096)
   const printCb = koffi.register((level: number, fmt: string, ap: unknown) => {
+    // Debug messages (level 2) come by the thousand during CO-RE relocation;
+    // formatting each one cost ~90 ms of start-up. Kept only with --debug.
+    if (level >= 2 && !debug) return 0
     const n = vsnprintf(printBuf, printBuf.length, fmt, ap) as number
     const text = Buffer.from(printBuf.subarray(0, Math.max(0, Math.min(n, printBuf.length - 1)))).toString('utf8').trimEnd()
     if (log.length > 200) log.splice(0, 100)

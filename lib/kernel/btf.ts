@@ -174,24 +174,34 @@ export class Btf implements StructMembers {
     return null
   }
 
-  /** The first type of this kind and name (and vlen, when asked), or null. */
+  /** The first type of this kind and name (and vlen, when asked), or null.
+   *  The name is found once in the string section (strings are deduplicated),
+   *  then types are matched by its offset: no string compare per type. */
   #findType(name: string, kind: number, vlenOk: (vlen: number) => boolean = () => true): number | null {
     const want = Buffer.from(name + '\0', 'latin1')
     const at = this.#types()
-    for (let id = 1; id < at.length; id++) {
-      const off = at[id] ?? 0
-      const info = this.#u32(off + 4)
-      if (((info >>> 24) & 0x1f) === kind && vlenOk(info & 0xffff) && this.#nameIs(this.#u32(off), want)) return id
+    for (let from = this.#strStart; ; ) {
+      const i = this.#buf.indexOf(want, from)
+      if (i < 0 || i + want.length > this.#strEnd) return null
+      from = i + 1
+      if (i !== this.#strStart && this.#buf[i - 1] !== 0) continue // the tail of a longer name
+      const nameOff = i - this.#strStart
+      for (let id = 1; id < at.length; id++) {
+        const off = at[id] ?? 0
+        if (this.#u32(off) !== nameOff) continue
+        const info = this.#u32(off + 4)
+        if (((info >>> 24) & 0x1f) === kind && vlenOk(info & 0xffff)) return id
+      }
     }
-    return null
   }
 
   #types(): Uint32Array {
     if (this.#typeAt) return this.#typeAt
     const offsets: number[] = [0]
+    const dv = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length)
     let off = this.#typeStart
     while (off + 12 <= this.#typeEnd) {
-      const info = this.#u32(off + 4)
+      const info = dv.getUint32(off + 4, this.#le)
       const size = trailerSize((info >>> 24) & 0x1f, info & 0xffff)
       if (size < 0) throw new RuntimeError(`BTF: unknown type kind ${(info >>> 24) & 0x1f} at offset ${off - this.#typeStart}`)
       offsets.push(off)
