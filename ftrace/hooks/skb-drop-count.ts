@@ -32,8 +32,9 @@ export interface KfreeSkbContext {
   hist: boolean
   hasReason: boolean
   reasons: DropReasons
-  /** null when /proc/kallsyms could not be read. */
-  kallsyms: Kallsyms | null
+  /** Loaded on first use (reading /proc/kallsyms costs ~60 ms of kernel time, and
+   *  a kernel that prints %pS needs it only for addresses); null when unreadable. */
+  kallsyms(): Kallsyms | null
   /** Codes of --reason names (kernel filter). */
   reasonCodes: number[]
   /** The reason when --reason names exactly one (fills an empty reason text). */
@@ -75,7 +76,9 @@ export function buildContext(
     if (code !== null) reasonCodes.push(code)
   }
   const only = req.filters.reasons.length === 1 && reasonCodes.length === 1 ? reasons.name(reasonCodes[0] ?? 0) : null
-  return { mode, hist: env.histTriggers ?? false, hasReason, reasons, kallsyms: env.kallsyms(), reasonCodes, onlyReason: only, cache: new Map() }
+  let loaded: Kallsyms | null | undefined
+  const kallsyms = () => (loaded === undefined ? (loaded = env.kallsyms()) : loaded)
+  return { mode, hist: env.histTriggers ?? false, hasReason, reasons, kallsyms, reasonCodes, onlyReason: only, cache: new Map() }
 }
 
 function loadKallsyms(): Kallsyms | null {
@@ -125,7 +128,7 @@ export const skbDropCount: TracepointHook = {
     if (ctx.hasReason) fields.push('reason')
     const cannotSee = ['network namespace (--netns)', 'device (--by dev)']
     if (!ctx.hasReason) cannotSee.push('drop reasons: no reason field, so every kfree_skb() counts, including some that are not drops')
-    if (ctx.mode !== 'symbolic' && !ctx.hist && (!ctx.kallsyms || ctx.kallsyms.hidden)) {
+    if (ctx.mode !== 'symbolic' && !ctx.hist && (ctx.kallsyms()?.hidden ?? true)) {
       cannotSee.push('symbol names: /proc/kallsyms addresses are hidden (kptr_restrict or no CAP_SYSLOG); raw addresses printed')
     }
     if (ctx.mode === 'hashed' && ctx.hasReason && !ctx.hist) {
@@ -185,7 +188,7 @@ export function decodeHistEntry(entry: HistEntry, count: number, ctx: KfreeSkbCo
   if (!loc || !Number.isInteger(protocol)) return null
   const addr = BigInt(`0x${loc[1]}`)
   const sym = SYMBOLIC_RE.exec(loc[2] ?? '')
-  const location = sym ? `${sym[1]}+0x${sym[2]}${sym[3] ? ` [${sym[3]}]` : ''}` : (ctx.kallsyms?.symbolize(addr) ?? addressText(addr))
+  const location = sym ? `${sym[1]}+0x${sym[2]}${sym[3] ? ` [${sym[3]}]` : ''}` : (ctx.kallsyms()?.symbolize(addr) ?? addressText(addr))
   const code = ctx.hasReason ? Number(entry.keys.get('reason')) : NaN
   const family: Family | null = protocol === ETH_P_IP ? 4 : protocol === ETH_P_IPV6 ? 6 : null
   return {
@@ -254,11 +257,11 @@ function resolveLocation(text: string, ctx: KfreeSkbContext): { location: string
   if (sym) {
     const [, name = '', off = '0', mod] = sym
     const location = mod ? `${name}+0x${off} [${mod}]` : `${name}+0x${off}`
-    const base = ctx.kallsyms?.address(name, mod ?? null) ?? null
+    const base = ctx.kallsyms()?.address(name, mod ?? null) ?? null
     out = { location, address: base === null ? null : addressText(base + BigInt(`0x${off}`)) }
   } else if (ptr && ctx.mode !== 'symbolic') {
     const addr = BigInt(`0x${ptr[1]}`)
-    out = { location: ctx.kallsyms?.symbolize(addr) ?? addressText(addr), address: addressText(addr) }
+    out = { location: ctx.kallsyms()?.symbolize(addr) ?? addressText(addr), address: addressText(addr) }
   } else {
     // %pS of an address without a symbol prints the raw pointer; keep it as is.
     out = { location: text, address: ptr ? addressText(BigInt(`0x${ptr[1]}`)) : null }
