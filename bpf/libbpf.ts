@@ -18,8 +18,13 @@ export class LibbpfError extends Error {
   }
 }
 
+/** libbpf's own error codes (libbpf.h, enum libbpf_errno, from 4000). */
+const LIBBPF_ERRNO = ['LIBELF', 'FORMAT', 'KVERSION', 'ENDIAN', 'INTERNAL', 'RELOC', 'LOAD', 'VERIFY', 'PROG2BIG', 'KVER', 'PROGTYPE', 'WRNGPID', 'INVSEQ', 'NLPARSE']
+
 export function errnoName(errno: number): string {
   for (const [name, n] of Object.entries(constants.errno)) if (n === errno) return name
+  const libbpf = LIBBPF_ERRNO[errno - 4000]
+  if (libbpf) return `LIBBPF_ERRNO__${libbpf}`
   return `errno ${errno}`
 }
 

@@ -6,12 +6,6 @@ import type { Backend, BackendName, BackendReport, RunRequest } from './backend.
 import { PermissionError, UnsupportedError } from './errors.js'
 import { FILTER_OPTION, requestedFilters } from './filters.js'
 
-export interface Selection {
-  backend: Backend
-  report: BackendReport
-  reports: BackendReport[]
-}
-
 /** Adds filter problems to each kind plan: a requested filter the hook cannot apply makes it unusable. */
 export function applyFilterRules(report: BackendReport, req: RunRequest): BackendReport {
   const wanted = requestedFilters(req.filters)
@@ -52,17 +46,43 @@ export function rank(reports: readonly BackendReport[]): BackendReport[] {
     .map(({ r }) => r)
 }
 
-/** The usable backends in order of preference; throws (exit 3 or 4) when there is none. */
-export async function selectBackends(
-  backends: readonly Backend[],
-  choice: 'auto' | BackendName,
-  req: RunRequest,
-  tool: string,
-): Promise<Selection[]> {
+/** The preferred backend, and the others to fall back to should it fail to start. */
+export interface Selection {
+  backend: Backend
+  report: BackendReport
+  /** The usable backends after this one, in order of preference (probed on demand). */
+  fallbacks: () => Promise<Array<{ backend: Backend; report: BackendReport }>>
+}
+
+/** Picks the backend; throws (exit 3 or 4) when none is usable. Once a backend
+ *  covers every requested kind no later one can rank above it (ties go to the
+ *  earlier), so the rest are probed only if a fallback is needed: probing
+ *  costs start-up time (ftrace reads format files, /proc tables). */
+export async function selectBackend(backends: readonly Backend[], choice: 'auto' | BackendName, req: RunRequest, tool: string): Promise<Selection> {
   const candidates = choice === 'auto' ? backends : backends.filter((b) => b.name === choice)
-  const reports = await probeAll(candidates, req)
-  const ranked = rank(reports).map((report) => ({ backend: candidates[reports.indexOf(report)] as Backend, report, reports }))
-  if (ranked.length > 0) return ranked
+  const reports: BackendReport[] = []
+  const probeNext = async () => {
+    const b = candidates[reports.length] as Backend
+    reports.push(applyFilterRules(await b.probe(req), req))
+  }
+  while (reports.length < candidates.length) {
+    await probeNext()
+    const last = reports[reports.length - 1] as BackendReport
+    if (last.usable && coverage(last) === req.kinds.length) break
+  }
+  const byReport = (r: BackendReport) => ({ backend: candidates[reports.indexOf(r)] as Backend, report: r })
+  const best = rank(reports)[0]
+  if (best) {
+    return {
+      ...byReport(best),
+      fallbacks: async () => {
+        while (reports.length < candidates.length) await probeNext()
+        return rank(reports)
+          .filter((r) => r !== best)
+          .map(byReport)
+      },
+    }
+  }
   const why = reports.map((r) => `${r.backend}: ${r.reason ?? 'unusable'}`).join('; ')
   if (reports.some((r) => r.permissionDenied)) {
     throw new PermissionError(`not permitted: ${why}`)

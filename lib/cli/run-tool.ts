@@ -3,7 +3,7 @@
 // count, signal or closed stdout → release every kernel object → summary.
 import { BpfBackend } from '../../bpf/backend.js'
 import { FtraceBackend } from '../../ftrace/backend.js'
-import type { Backend, Run, RunRequest, RunStats } from '../backend.js'
+import type { Backend, BackendReport, Run, RunRequest, RunStats } from '../backend.js'
 import type { Event } from '../events.js'
 import { userSpaceFilter, type FilterName } from '../filters.js'
 import { EventClock } from '../format/clock.js'
@@ -12,7 +12,7 @@ import { RateLimiter } from '../rate-limit.js'
 import { BackendStartError } from '../errors.js'
 import { runTag } from '../run-tag.js'
 import { relaxKptrRestrict, restoreDeadRuns } from '../sysctl-guard.js'
-import { probeAll, rank, selectBackends } from '../select-backend.js'
+import { probeAll, rank, selectBackend } from '../select-backend.js'
 import { collectStartupGarbage } from '../startup-garbage.js'
 import type { ToolDefinition } from '../tools/tool.js'
 import { parseCommonOptions, type CommonOptions } from './common-options.js'
@@ -95,16 +95,20 @@ async function selectAndTrace(
   backends: Backend[],
   req: RunRequest,
 ): Promise<number> {
-  const selections = await selectBackends(backends, common.backend, req, tool.name)
-  for (let i = 0; ; i++) {
-    const { backend, report } = selections[i] as (typeof selections)[number]
+  const selection = await selectBackend(backends, common.backend, req, tool.name)
+  let current: { backend: Backend; report: BackendReport } = selection
+  let fallbacks: Array<{ backend: Backend; report: BackendReport }> | null = null
+  for (;;) {
     try {
-      return await traceUntilStopped(tool, proc, common, args, backend, report, req)
+      return await traceUntilStopped(tool, proc, common, args, current.backend, current.report, req)
     } catch (err) {
       // With --backend auto, a backend that fails to load or attach hands over to the next one.
-      const next = selections[i + 1]
-      if (!(err instanceof BackendStartError) || err.exitCode === 3 || !next) throw err
+      if (!(err instanceof BackendStartError) || err.exitCode === 3) throw err
+      fallbacks ??= await selection.fallbacks()
+      const next = fallbacks.shift()
+      if (!next) throw err
       proc.stderr.write(`${tool.name}: ${err.message}; falling back to ${next.backend.name}\n`)
+      current = next
     }
   }
 }

@@ -2,7 +2,7 @@
 // loader, kernel BTF hidden, a forced backend that cannot serve, stdout closed
 // early. Hiding uses a private mount namespace (unshare -m), so the host is
 // never changed.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import t from 'tap'
 import { binPath, runCli, ROOT } from '../lib/run-cli.js'
 import { sleep } from '../lib/netns.js'
@@ -20,13 +20,8 @@ interface Result {
 const cleanEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }
 
 function sh(script: string, timeoutMs = 20000): Result {
-  try {
-    const stdout = execFileSync('sh', ['-c', script], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env: cleanEnv })
-    return { code: 0, stdout, stderr: '' }
-  } catch (err) {
-    const e = err as { status: number | null; stdout: string; stderr: string }
-    return { code: e.status, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
-  }
+  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env: cleanEnv })
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
 }
 
 const node = process.execPath
@@ -80,6 +75,18 @@ t.test('/proc/net/tcp unreadable: the ftrace join says so (exit 4 when forced), 
   t.notMatch(forced.stderr, /\n\s+at /, 'no stack trace')
   const auto = sh(`${hide} ${binPath('tcpdrop')} -d 0.5`)
   t.equal(auto.code, 0, 'auto runs on bpf')
+})
+
+t.test('a damaged BPF object: bpf fails to start, auto falls back to ftrace and says why', async (t) => {
+  // The probe does not read the object, so bpf is chosen and fails at start.
+  const broken = `unshare -m sh -c 'mount --bind /dev/null ${ROOT}bpf/tcpdrop.bpf.o && exec "$@"' -- ${node}`
+  const r = sh(`${broken} ${binPath('tcpdrop')} -d 0.5`)
+  t.equal(r.code, 0, 'runs on ftrace')
+  t.match(r.stderr, /^tcpdrop: bpf backend: opening .*tcpdrop\.bpf\.o: LIBBPF_ERRNO__FORMAT .*; falling back to ftrace$/m)
+  t.match(r.stderr, /^Tracing TCP drops via ftrace/m)
+  const forced = sh(`${broken} ${binPath('tcpdrop')} -B bpf -d 0.5`)
+  t.not(forced.code, 0, '-B bpf has nothing to fall back to')
+  t.match(forced.stderr, /LIBBPF_ERRNO__FORMAT/)
 })
 
 t.test('forced backend, hook type or filter that cannot serve: exit 4 listing why', async (t) => {
