@@ -305,6 +305,12 @@ export class FtraceBackend implements Backend {
         error: (err) => ctx.fail(err),
       })
       reader.start()
+      setTimeout(() => {
+        for (const hook of hooks) {
+          const format = probed.formats.get(`${hook.system}:${hook.event}`)
+          if (format && !closed) hook.warm?.(format, req)
+        }
+      }, 0)
     } catch (err) {
       run.close()
       throw err

@@ -21,6 +21,9 @@ export interface TracepointHook {
   instanceOptions?(format: EventFormat, req: RunRequest): Record<string, boolean>
   /** The in-kernel filter expression for events/<sys>/<event>/filter ('' for none). */
   kernelFilter(format: EventFormat, req: RunRequest): string
+  /** Start-up work the hook would otherwise do at its first event (symbol
+   *  tables); the backend runs it right after attaching. */
+  warm?(format: EventFormat, req: RunRequest): void
   /** Counts the hook keeps for RunStats (sockets it could not resolve, hidden reasons). */
   stats?(req: RunRequest): { unresolved: number; hiddenNotSpecified?: number }
   /** Where the kernel has hist triggers: count per key in the kernel instead of

@@ -152,6 +152,10 @@ export const skbDropCount: TracepointHook = {
     if (ctx.mode === 'hashed' && !ctx.hist) options['hash-ptr'] = false
     return options
   },
+  warm(fmt, req) {
+    // Symbols by name are needed for the first location's address.
+    contextFor(fmt, req).kallsyms()?.address('kfree_skb')
+  },
   counting(fmt, req) {
     const ctx = contextFor(fmt, req)
     if (!ctx.hist) return null
