@@ -11,8 +11,6 @@ export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux'
 
 const BTF_MAGIC = 0xeb9f
 const KIND = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, TYPEDEF: 8, VOLATILE: 9, CONST: 10, RESTRICT: 11, FUNC_PROTO: 13, FLOAT: 16, TYPE_TAG: 18, ENUM64: 19 } as const
-const KIND_ENUM = KIND.ENUM
-const KIND_ENUM64 = KIND.ENUM64
 const QUALIFIERS: ReadonlySet<number> = new Set([KIND.TYPEDEF, KIND.VOLATILE, KIND.CONST, KIND.RESTRICT, KIND.TYPE_TAG])
 
 export interface MemberLocation {
@@ -129,55 +127,43 @@ export class Btf implements StructMembers {
 
   /** The first ENUM or ENUM64 type with this name, or null. */
   findEnum(name: string): BtfEnum | null {
-    const want = Buffer.from(name + '\0', 'latin1')
-    let off = this.#typeStart
-    while (off + 12 <= this.#typeEnd) {
-      const nameOff = this.#u32(off)
-      const info = this.#u32(off + 4)
-      const vlen = info & 0xffff
-      const kind = (info >>> 24) & 0x1f
-      const kindFlag = (info >>> 31) === 1
-      const size = trailerSize(kind, vlen)
-      if (size < 0) throw new RuntimeError(`BTF: unknown type kind ${kind} at offset ${off - this.#typeStart}`)
-      const body = off + 12
-      if ((kind === KIND_ENUM || kind === KIND_ENUM64) && this.#nameIs(nameOff, want)) {
-        return this.#readEnum(name, kind, vlen, kindFlag, body)
-      }
-      off = body + size
-    }
-    return null
+    const id = this.#findType(name, (kind) => kind === KIND.ENUM || kind === KIND.ENUM64)
+    const off = id === null ? undefined : this.#types()[id]
+    if (off === undefined) return null
+    const info = this.#u32(off + 4)
+    return this.#readEnum(name, this.#kindAt(off), info & 0xffff, info >>> 31 === 1, off + 12)
   }
 
-  #nameIs(nameOff: number, want: Buffer): boolean {
-    const start = this.#strStart + nameOff
-    return start + want.length <= this.#strEnd && this.#buf.compare(want, 0, want.length, start, start + want.length) === 0
+  /** The kind of the btf_type at a byte offset. */
+  #kindAt(off: number): number {
+    return (this.#u32(off + 4) >>> 24) & 0x1f
   }
 
   /** `struct name`'s member, searched through anonymous members too; null if absent. */
   member(struct: string, member: string): MemberLocation | null {
-    const id = this.#findType(struct, KIND.STRUCT, (vlen) => vlen > 0)
+    const id = this.#findType(struct, (kind, vlen) => kind === KIND.STRUCT && vlen > 0)
     return id === null ? null : this.#findMember(id, member, 0)
   }
 
   /** Arguments of tp_btf/<event>: the prototype behind typedef btf_trace_<event>
    *  (typedef → pointer → func_proto(void *ctx, args…)), without ctx; null when absent. */
   tracepointArgs(event: string): number | null {
-    let id = this.#findType(`btf_trace_${event}`, KIND.TYPEDEF)
+    let id = this.#findType(`btf_trace_${event}`, (kind) => kind === KIND.TYPEDEF)
     const at = this.#types()
     for (let hop = 0; hop < 4 && id !== null && id !== 0; hop++) {
       const off = at[id]
       if (off === undefined) return null
-      const info = this.#u32(off + 4)
-      if (((info >>> 24) & 0x1f) === KIND.FUNC_PROTO) return (info & 0xffff) - 1
+      if (this.#kindAt(off) === KIND.FUNC_PROTO) return (this.#u32(off + 4) & 0xffff) - 1
       id = this.#u32(off + 8)
     }
     return null
   }
 
-  /** The first type of this kind and name (and vlen, when asked), or null.
-   *  The name is found once in the string section (strings are deduplicated),
-   *  then types are matched by its offset: no string compare per type. */
-  #findType(name: string, kind: number, vlenOk: (vlen: number) => boolean = () => true): number | null {
+  /** The id of the first type with this name whose kind (and vlen) `wanted`
+   *  accepts, or null. The name is found once in the string section (strings
+   *  are deduplicated), then types are matched by its offset: no string
+   *  compare per type. */
+  #findType(name: string, wanted: (kind: number, vlen: number) => boolean): number | null {
     const want = Buffer.from(name + '\0', 'latin1')
     const at = this.#types()
     for (let from = this.#strStart; ; ) {
@@ -188,9 +174,7 @@ export class Btf implements StructMembers {
       const nameOff = i - this.#strStart
       for (let id = 1; id < at.length; id++) {
         const off = at[id] ?? 0
-        if (this.#u32(off) !== nameOff) continue
-        const info = this.#u32(off + 4)
-        if (((info >>> 24) & 0x1f) === kind && vlenOk(info & 0xffff)) return id
+        if (this.#u32(off) === nameOff && wanted(this.#kindAt(off), this.#u32(off + 4) & 0xffff)) return id
       }
     }
   }
@@ -202,8 +186,9 @@ export class Btf implements StructMembers {
     let off = this.#typeStart
     while (off + 12 <= this.#typeEnd) {
       const info = dv.getUint32(off + 4, this.#le)
-      const size = trailerSize((info >>> 24) & 0x1f, info & 0xffff)
-      if (size < 0) throw new RuntimeError(`BTF: unknown type kind ${(info >>> 24) & 0x1f} at offset ${off - this.#typeStart}`)
+      const kind = (info >>> 24) & 0x1f
+      const size = trailerSize(kind, info & 0xffff)
+      if (size < 0) throw new RuntimeError(`BTF: unknown type kind ${kind} at offset ${off - this.#typeStart}`)
       offsets.push(off)
       off += 12 + size
     }
@@ -214,9 +199,9 @@ export class Btf implements StructMembers {
   #findMember(id: number, member: string, baseBits: number): MemberLocation | null {
     const off = this.#types()[id]
     if (off === undefined || id === 0) return null
-    const info = this.#u32(off + 4)
-    const kind = (info >>> 24) & 0x1f
+    const kind = this.#kindAt(off)
     if (kind !== KIND.STRUCT && kind !== KIND.UNION) return null
+    const info = this.#u32(off + 4)
     const bitfields = info >>> 31 === 1 // kind_flag: low 24 bits offset, high 8 bitfield size
     for (let i = 0; i < (info & 0xffff); i++) {
       const m = off + 12 + 12 * i
@@ -237,7 +222,7 @@ export class Btf implements StructMembers {
     const at = this.#types()
     for (let i = 0; i < 16; i++) {
       const off = at[id]
-      if (off === undefined || id === 0 || !QUALIFIERS.has((this.#u32(off + 4) >>> 24) & 0x1f)) return id
+      if (off === undefined || id === 0 || !QUALIFIERS.has(this.#kindAt(off))) return id
       id = this.#u32(off + 8)
     }
     return id
@@ -247,7 +232,7 @@ export class Btf implements StructMembers {
     const sid = this.#strip(id)
     const off = this.#types()[sid]
     if (off === undefined || sid === 0) return null
-    const kind = (this.#u32(off + 4) >>> 24) & 0x1f
+    const kind = this.#kindAt(off)
     if (kind === KIND.PTR) return 8
     if (kind === KIND.ARRAY) {
       const elem = this.#sizeOf(this.#u32(off + 12))
@@ -260,7 +245,7 @@ export class Btf implements StructMembers {
   #readEnum(name: string, kind: number, vlen: number, signed: boolean, body: number): BtfEnum {
     const values: BtfEnum['values'] = []
     for (let i = 0; i < vlen; i++) {
-      if (kind === KIND_ENUM) {
+      if (kind === KIND.ENUM) {
         const at = body + 8 * i
         const raw = signed ? this.#i32(at + 4) : this.#u32(at + 4)
         values.push({ name: this.string(this.#u32(at)), value: BigInt(raw) })
