@@ -153,8 +153,12 @@ export const skbDropCount: TracepointHook = {
     return options
   },
   warm(fmt, req) {
-    // Symbols by name are needed for the first location's address.
-    contextFor(fmt, req).kallsyms()?.address('kfree_skb')
+    // Only what decoding will need: hist entries carry their symbols; raw
+    // pointers need the table; %pS text needs its by-name index for addresses.
+    const ctx = contextFor(fmt, req)
+    if (ctx.hist) return
+    const kallsyms = ctx.kallsyms()
+    if (ctx.mode === 'symbolic') kallsyms?.address('kfree_skb')
   },
   counting(fmt, req) {
     const ctx = contextFor(fmt, req)
