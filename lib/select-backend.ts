@@ -31,9 +31,14 @@ export function coverage(report: BackendReport): number {
   return report.kinds.filter((k) => k.usable).length
 }
 
+/** One backend's report for this request, filter rules applied. */
+async function probe(backend: Backend, req: RunRequest): Promise<BackendReport> {
+  return applyFilterRules(await backend.probe(req), req)
+}
+
 export async function probeAll(backends: readonly Backend[], req: RunRequest): Promise<BackendReport[]> {
   const reports: BackendReport[] = []
-  for (const b of backends) reports.push(applyFilterRules(await b.probe(req), req))
+  for (const b of backends) reports.push(await probe(b, req))
   return reports
 }
 
@@ -61,10 +66,7 @@ export interface Selection {
 export async function selectBackend(backends: readonly Backend[], choice: 'auto' | BackendName, req: RunRequest, tool: string): Promise<Selection> {
   const candidates = choice === 'auto' ? backends : backends.filter((b) => b.name === choice)
   const reports: BackendReport[] = []
-  const probeNext = async () => {
-    const b = candidates[reports.length] as Backend
-    reports.push(applyFilterRules(await b.probe(req), req))
-  }
+  const probeNext = async () => void reports.push(await probe(candidates[reports.length] as Backend, req))
   while (reports.length < candidates.length) {
     await probeNext()
     const last = reports[reports.length - 1] as BackendReport
