@@ -157,12 +157,19 @@ function bind(): Libbpf {
       mapped.delete(buf)
     },
   }
+  /** bpf_obj_get_info_by_fd: the first `size` bytes of a map's or program's
+   *  info struct, and how many of them this kernel filled; null on failure. */
+  const objInfo = (fd: number, size: number): { info: DataView; len: number } | null => {
+    const info = new Uint8Array(size)
+    const len = [size]
+    if (fd < 0 || (api.objInfo(fd, info, len) as number) !== 0) return null
+    return { info: new DataView(info.buffer), len: len[0] ?? 0 }
+  }
   /** max_entries of a map (struct bpf_map_info: u32 at 16), from its fd. */
   const maxEntries = (fd: number): number => {
-    const info = new Uint8Array(96)
-    const len = [info.length]
-    if ((api.objInfo(fd, info, len) as number) !== 0) throw new LibbpfError('bpf_obj_get_info_by_fd', koffi.errno())
-    return new DataView(info.buffer).getUint32(16, true)
+    const got = objInfo(fd, 96)
+    if (!got) throw new LibbpfError('bpf_obj_get_info_by_fd', koffi.errno())
+    return got.info.getUint32(16, true)
   }
   const vsnprintf = libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t size, const char *fmt, void *ap)') as Fn
   const isNull = (p: unknown) => p === null || p === 0n || p === undefined
@@ -180,8 +187,8 @@ function bind(): Libbpf {
   const PrintFn = koffi.proto('int netdrop_libbpf_print(int level, const char *fmt, void *ap)')
   const printBuf = new Uint8Array(4096)
   const printCb = koffi.register((level: number, fmt: string, ap: unknown) => {
-    // Debug messages (level 2) come by the thousand during CO-RE relocation;
-    // formatting each one cost ~90 ms of start-up. Kept only with --debug.
+    // Debug messages (level 2) come by the hundred during CO-RE relocation:
+    // formatted and kept only with --debug.
     if (level >= 2 && !debug) return 0
     const n = vsnprintf(printBuf, printBuf.length, fmt, ap) as number
     const text = Buffer.from(printBuf.subarray(0, Math.max(0, Math.min(n, printBuf.length - 1)))).toString('utf8').trimEnd()
@@ -258,11 +265,8 @@ function bind(): Libbpf {
     trimHeap: () => void mallocTrim(0),
     recursionMisses: (prog) => {
       // struct bpf_prog_info (uapi): 232 bytes, recursion_misses (u64) at 208.
-      const info = new Uint8Array(232)
-      const len = [info.length]
-      const fd = api.progFd(prog) as number
-      if (fd < 0 || (api.objInfo(fd, info, len) as number) !== 0 || (len[0] ?? 0) < 216) return 0
-      return Number(new DataView(info.buffer).getBigUint64(208, true))
+      const got = objInfo(api.progFd(prog) as number, 232)
+      return got && got.len >= 216 ? Number(got.info.getBigUint64(208, true)) : 0
     },
   }
 }
