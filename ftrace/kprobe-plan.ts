@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs'
 import type { HookTypeStatus, KindPlan, RunRequest } from '../lib/backend.js'
 import type { EventKind } from '../lib/events.js'
-import { expectedPointerMode, joinImpossibleReason, procNetTcpProblem } from '../lib/kernel/socket-table.js'
+import { rawPointerJoinProblem } from '../lib/kernel/socket-table.js'
 import type { KprobeHook } from './hooks/kprobe-hook.js'
 import { runningSockCommonLayout } from './hooks/sock-common-args.js'
 import { KPROBE_HOOKS } from './hooks/tcp-retransmit-kprobe.js'
@@ -28,7 +28,6 @@ export function planKprobe(hook: KprobeHook, req: RunRequest, tracefs: string): 
   if (problem) return unusable(`${name}: ${problem}`)
   const layout = runningSockCommonLayout()
   if (!layout.ok) return unusable(`${name}: ${layout.reason}`)
-  const { mode, kptrRestrict } = expectedPointerMode()
-  const plan = hook.plan(req, { layout: layout.layout, joinProblem: joinImpossibleReason(mode, kptrRestrict) ?? procNetTcpProblem() })
+  const plan = hook.plan(req, { layout: layout.layout, joinProblem: rawPointerJoinProblem() })
   return { kind: hook.kind, hookType: 'kprobe', hook: name, ...plan }
 }

@@ -4,7 +4,7 @@
 // which the backend removes first.
 import type { RunRequest } from '../lib/backend.js'
 import type { Event } from '../lib/events.js'
-import { expectedPointerMode, joinImpossibleReason, procNetTcpProblem, SocketTable } from '../lib/kernel/socket-table.js'
+import { rawPointerJoinProblem, SocketTable } from '../lib/kernel/socket-table.js'
 import type { RunTag } from '../lib/run-tag.js'
 import type { KprobeHook } from './hooks/kprobe-hook.js'
 import { runningSockCommonLayout, type SockCommonLayout } from './hooks/sock-common-args.js'
@@ -29,8 +29,7 @@ export class KprobeRun {
     this.#req = req
     this.#events = new KprobeEvents(tracefs)
     this.#hooks = new Map(hooks.map((h) => [`${tag.name}_${h.suffix}`, h]))
-    const { mode, kptrRestrict } = expectedPointerMode()
-    this.joinProblem = joinImpossibleReason(mode, kptrRestrict) ?? procNetTcpProblem()
+    this.joinProblem = rawPointerJoinProblem()
     this.#sockets = this.joinProblem === null ? new SocketTable({ tables: ['tcp6'], netns: req.filters.netns }) : null
   }
 

@@ -5,7 +5,7 @@
 // pointer appears; the previous read is kept, so a socket that closed just
 // after its event still resolves. A join needs /proc to print raw pointers
 // (kptr_restrict=1 and CAP_SYSLOG); this module never changes kptr_restrict.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs'
 import { CAP, hasCapability } from './capabilities.js'
 import { normalizePointer, parseProcNetTcp, pointerMode, type PointerMode, type ProcTcpEntry } from './proc-net-tcp.js'
 
@@ -38,15 +38,27 @@ export function joinImpossibleReason(mode: PointerMode, kptrRestrict: number | n
  *  every socket join starts there. A missing tcp6 (no IPv6) is not a problem. */
 export function procNetTcpProblem(procNet = '/proc/self/net'): string | null {
   for (const table of ['tcp', 'tcp6']) {
+    let fd: number | null = null
     try {
-      readFileSync(`${procNet}/${table}`)
+      // The first bytes are enough to know: the whole table can be megabytes.
+      fd = openSync(`${procNet}/${table}`, 'r')
+      readSync(fd, Buffer.alloc(64))
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (table === 'tcp6' && code === 'ENOENT') continue
       return `cannot read /proc/net/${table} (${code ?? (err as Error).message}): sockets cannot be joined`
+    } finally {
+      if (fd !== null) closeSync(fd)
     }
   }
   return null
+}
+
+/** Why kprobe arguments (raw pointers) cannot be joined with /proc/net/tcp6
+ *  in this process, by pointer representation or by access (null: they can). */
+export function rawPointerJoinProblem(): string | null {
+  const { mode, kptrRestrict } = expectedPointerMode()
+  return joinImpossibleReason(mode, kptrRestrict) ?? procNetTcpProblem()
 }
 
 /** One process per network namespace (its /proc/PID/net shows that namespace's sockets). */

@@ -7,32 +7,14 @@ import { delta, nft, nftCounter, sleep, type NetnsPair } from '../lib/netns.js'
 import { startCli } from '../lib/run-cli.js'
 import { bulkTransfer, connectAttempts, listen } from '../lib/traffic.js'
 import { requireRoot, testHosts } from '../lib/test-hosts.js'
-import { jsonRecords } from '../lib/records.js'
+import { retransmitRecords } from '../lib/records.js'
 import { stopTool } from '../lib/stop-tool.js'
 import { counterDeltas, sentRetransmits } from '../lib/ground-truth.js'
 import { RETRANSMIT_RULES } from '../lib/retransmit-rules.js'
 
 requireRoot('network namespaces, tracefs')
 
-interface Rec {
-  type: string
-  family: number
-  laddr: string
-  lport: number
-  raddr: string
-  rport: number
-  state: string
-  pid: number
-  ts_ns: number
-  time: string
-  backend: string
-  lost?: number
-  count?: number
-  retransmits?: number
-  stack?: string[] | null
-}
-
-const records = (out: string) => jsonRecords(out) as unknown as Rec[]
+const records = retransmitRecords
 
 function retransSegs(pair: NetnsPair): () => number {
   const deltas = counterDeltas(pair)

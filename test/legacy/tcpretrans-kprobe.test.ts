@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import t from 'tap'
 import { createNetnsPair, nft, sleep, type NetnsPair } from '../lib/netns.js'
 import { nodeBulkTransfer } from '../lib/node-traffic.js'
+import { retransmitRecords } from '../lib/records.js'
 import { startCli, type LiveTool } from '../lib/run-cli.js'
 import { connectAttempts, listen } from '../lib/traffic.js'
 import { counterDeltas } from '../lib/ground-truth.js'
@@ -21,25 +22,7 @@ if (process.getuid?.() !== 0 || !existsSync(KPROBE_EVENTS)) {
   process.exit(0)
 }
 
-interface Rec {
-  type: string
-  family: number
-  laddr: string
-  lport: number
-  raddr: string
-  rport: number
-  state: string
-  netns: number | null
-  backend: string
-  unresolved?: number
-  lost?: number
-}
-
-const records = (out: string): Rec[] =>
-  out
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Rec)
+const records = retransmitRecords
 
 const counters = (pair: NetnsPair) => counterDeltas(pair)
 
