@@ -1,13 +1,12 @@
 // Runs one tool: parse → select backend → start → events through the
 // user-space filter and rate limit into the tool's output → stop on duration,
 // count, signal or closed stdout → release every kernel object → summary.
-import { BpfBackend } from '../../bpf/backend.js'
-import { FtraceBackend } from '../../ftrace/backend.js'
 import type { Backend, BackendReport, Run, RunRequest, RunStats } from '../backend.js'
 import type { Event } from '../events.js'
 import { userSpaceFilter, type FilterName } from '../filters.js'
 import { EventClock } from '../format/clock.js'
 import { jsonLine } from '../format/json.js'
+import { LazyBackend } from '../lazy-backend.js'
 import { RateLimiter } from '../rate-limit.js'
 import { BackendStartError } from '../errors.js'
 import { runTag } from '../run-tag.js'
@@ -34,7 +33,10 @@ const MAX_STDOUT_BACKLOG = 8 * 1024 * 1024
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']
 
 export function defaultBackends(): Backend[] {
-  return [new BpfBackend(), new FtraceBackend()]
+  return [
+    new LazyBackend('bpf', async () => new (await import('../../bpf/backend.js')).BpfBackend()),
+    new LazyBackend('ftrace', async () => new (await import('../../ftrace/backend.js')).FtraceBackend()),
+  ]
 }
 
 /** Runs the tool and resolves with the exit code (errors are thrown as ToolErrors). */
