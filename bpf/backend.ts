@@ -20,7 +20,7 @@ import { dropwatchObject } from './objects/dropwatch.js'
 import { tcpdropObject } from './objects/tcpdrop.js'
 import { tcpretransObject } from './objects/tcpretrans.js'
 import { SocketOwners } from '../lib/kernel/socket-owners.js'
-import { collectStartupGarbage } from '../lib/startup-garbage.js'
+import { collectGarbageNow, collectStartupGarbage } from '../lib/startup-garbage.js'
 
 const OBJECTS: readonly BpfObjectDef[] = [tcpretransObject, tcpdropObject, dropwatchObject]
 
@@ -209,11 +209,14 @@ export class BpfBackend implements Backend {
       }
       // Symbols, reason names and socket owners are loaded now, not at the first
       // event (~150 ms of work that would delay it past short-lived flows).
+      // The BTF copy is collected before /proc/kallsyms is read: holding both
+      // (~5 MB each, plus their indexes) was the run's peak RSS.
       setTimeout(() => {
-        env.kallsyms()
         if (features.tracepointArgs('kfree_skb') !== null) features.dropReasons()
-        if (req.owner) owners.warm()
         features.releaseBtf()
+        collectGarbageNow()
+        env.kallsyms()
+        if (req.owner) owners.warm()
         collectStartupGarbage(() => libbpf().trimHeap())
       }, 0)
       for (const { obj, def } of loaded) {

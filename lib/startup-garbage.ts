@@ -8,10 +8,9 @@ import { runInNewContext } from 'node:vm'
 let gc: (() => void) | null | undefined
 let collected = false
 
-/** Once per process; `trimNative` then returns the C heap's free pages (libbpf's BTF parse). */
-export function collectStartupGarbage(trimNative?: () => void): void {
-  if (collected) return
-  collected = true
+/** One full collection now: between two large start-up reads, so that the
+ *  first one's buffer is gone before the second one's arrives. */
+export function collectGarbageNow(): void {
   if (gc === undefined) {
     try {
       setFlagsFromString('--expose-gc')
@@ -21,5 +20,12 @@ export function collectStartupGarbage(trimNative?: () => void): void {
     }
   }
   gc?.()
+}
+
+/** Once per process; `trimNative` then returns the C heap's free pages (libbpf's BTF parse). */
+export function collectStartupGarbage(trimNative?: () => void): void {
+  if (collected) return
+  collected = true
+  collectGarbageNow()
   trimNative?.()
 }

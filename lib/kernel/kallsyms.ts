@@ -2,7 +2,7 @@
 // (module symbols get ` [module]`), and names → addresses. Loaded once, sorted,
 // binary-searched. With kptr_restrict hiding addresses every line reads zero:
 // `hidden` says so and nothing is symbolized (never a wrong name).
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readSync } from 'node:fs'
 import { RuntimeError } from '../errors.js'
 
 export const KALLSYMS_PATH = '/proc/kallsyms'
@@ -28,6 +28,11 @@ export class Kallsyms {
   readonly #mods: Uint16Array
   readonly #modNames: Array<string | null>
   #byName: Map<string, bigint | null> | null = null
+
+  /** For ColumnsBuilder.build(). */
+  static fromColumns(cols: Columns, hidden: boolean): Kallsyms {
+    return new Kallsyms(cols, hidden)
+  }
 
   private constructor(cols: Columns, hidden: boolean) {
     const { addrs, names, nameStart, mods, modNames, count } = cols
@@ -60,75 +65,44 @@ export class Kallsyms {
     this.size = count
   }
 
+  /** Reads /proc/kallsyms in chunks: the file is ~5 MB of text, and reading it
+   *  whole (procfs gives no size, so Node reads pieces and joins them) before
+   *  building the columns held ~25 MB at once, the run's peak RSS. */
   static load(path = KALLSYMS_PATH): Kallsyms {
-    let bytes: Buffer
+    const columns = new ColumnsBuilder()
+    let fd: number
     try {
-      bytes = readFileSync(path)
+      fd = openSync(path, 'r')
     } catch (err) {
       throw new RuntimeError(`cannot read ${path}: ${(err as Error).message}`, { cause: err })
     }
-    return Kallsyms.parse(bytes)
+    try {
+      const chunk = Buffer.allocUnsafe(256 * 1024)
+      let filled = 0
+      for (;;) {
+        const n = readSync(fd, chunk, filled, chunk.length - filled, null)
+        filled += n
+        // Whole lines now; the rest waits for the next read (a line never fills the chunk).
+        const end = n === 0 ? filled : chunk.lastIndexOf(NL, filled - 1) + 1
+        columns.addLines(chunk, 0, end)
+        chunk.copy(chunk, 0, end, filled)
+        filled -= end
+        if (n === 0) break
+      }
+    } catch (err) {
+      throw new RuntimeError(`cannot read ${path}: ${(err as Error).message}`, { cause: err })
+    } finally {
+      closeSync(fd)
+    }
+    return columns.build()
   }
 
   /** `address type name[\t[module]]` lines. Absolute (a/A) and undefined (U) symbols are no code locations. */
   static parse(input: string | Buffer): Kallsyms {
     const text = typeof input === 'string' ? Buffer.from(input, 'latin1') : input
-    let lines = 1
-    for (let i = text.indexOf(NL); i >= 0; i = text.indexOf(NL, i + 1)) lines++
-    const cols: Columns = {
-      addrs: new BigUint64Array(lines),
-      names: Buffer.alloc(text.length),
-      nameStart: new Uint32Array(lines + 1),
-      mods: new Uint16Array(lines),
-      modNames: [null],
-      count: 0,
-    }
-    const modIndex = new Map<string, number>()
-    let nonZero = false
-    let namesAt = 0
-    let pos = 0
-    while (pos < text.length) {
-      let eol = text.indexOf(NL, pos)
-      if (eol < 0) eol = text.length
-      const lineStart = pos
-      pos = eol + 1
-      const sp1 = text.indexOf(SPACE, lineStart)
-      if (sp1 <= lineStart || sp1 > eol - 3 || text[sp1 + 2] !== SPACE) continue
-      const type = text[sp1 + 1]
-      if (type === 0x61 || type === 0x41 || type === 0x55) continue // a A U
-      const address = hexAt(text, lineStart, sp1)
-      if (address === null) continue
-      const nameFrom = sp1 + 3
-      // Searched by hand: indexOf would run past the line to the next tab (modules come last).
-      let tab = -1
-      for (let i = nameFrom; i < eol; i++) {
-        if (text[i] === TAB) {
-          tab = i
-          break
-        }
-      }
-      let nameTo = tab < 0 ? eol : tab
-      while (nameTo > nameFrom && (text[nameTo - 1] === SPACE || text[nameTo - 1] === CR)) nameTo--
-      if (nameTo <= nameFrom) continue
-      let mod = 0
-      if (tab >= 0 && text[tab + 1] === OPEN) {
-        const close = text.indexOf(CLOSE, tab + 2)
-        if (close > tab + 2 && close < eol) {
-          const m = text.toString('latin1', tab + 2, close)
-          mod = modIndex.get(m) ?? cols.modNames.push(m) - 1
-          modIndex.set(m, mod)
-        }
-      }
-      if (address !== 0n) nonZero = true
-      const i = cols.count++
-      cols.addrs[i] = address
-      cols.mods[i] = mod
-      cols.nameStart[i] = namesAt
-      namesAt += text.copy(cols.names, namesAt, nameFrom, nameTo)
-    }
-    cols.nameStart[cols.count] = namesAt
-    cols.names = Buffer.from(cols.names.subarray(0, namesAt)) // own copy, exact size
-    return new Kallsyms(cols, cols.count > 0 && !nonZero)
+    const columns = new ColumnsBuilder()
+    columns.addLines(text, 0, text.length)
+    return columns.build()
   }
 
   #name(i: number): string {
@@ -189,6 +163,95 @@ interface Columns {
   mods: Uint16Array
   modNames: Array<string | null>
   count: number
+}
+
+/** Collects the columns line by line, growing them as symbols come. They
+ *  start large enough for a distribution kernel (~200k symbols, ~5 MB of
+ *  names): blocks this big are fresh mappings whose pages count only once
+ *  written, so the unused tail costs nothing, and growing by copies would
+ *  hold two sizes at once. */
+class ColumnsBuilder implements Columns {
+  addrs = new BigUint64Array(1 << 18)
+  names = Buffer.allocUnsafe(8 << 20)
+  nameStart = new Uint32Array((1 << 18) + 1)
+  mods = new Uint16Array(1 << 18)
+  modNames: Array<string | null> = [null]
+  count = 0
+  readonly #modIndex = new Map<string, number>()
+  #namesAt = 0
+  #nonZero = false
+
+  /** Parses the lines in text[from, to). */
+  addLines(text: Buffer, from: number, to: number): void {
+    let pos = from
+    while (pos < to) {
+      let eol = text.indexOf(NL, pos)
+      if (eol < 0 || eol > to) eol = to
+      const lineStart = pos
+      pos = eol + 1
+      const sp1 = text.indexOf(SPACE, lineStart)
+      if (sp1 <= lineStart || sp1 > eol - 3 || text[sp1 + 2] !== SPACE) continue
+      const type = text[sp1 + 1]
+      if (type === 0x61 || type === 0x41 || type === 0x55) continue // a A U
+      const address = hexAt(text, lineStart, sp1)
+      if (address === null) continue
+      const nameFrom = sp1 + 3
+      // Searched by hand: indexOf would run past the line to the next tab (modules come last).
+      let tab = -1
+      for (let i = nameFrom; i < eol; i++) {
+        if (text[i] === TAB) {
+          tab = i
+          break
+        }
+      }
+      let nameTo = tab < 0 ? eol : tab
+      while (nameTo > nameFrom && (text[nameTo - 1] === SPACE || text[nameTo - 1] === CR)) nameTo--
+      if (nameTo <= nameFrom) continue
+      let mod = 0
+      if (tab >= 0 && text[tab + 1] === OPEN) {
+        const close = text.indexOf(CLOSE, tab + 2)
+        if (close > tab + 2 && close < eol) {
+          const m = text.toString('latin1', tab + 2, close)
+          mod = this.#modIndex.get(m) ?? this.modNames.push(m) - 1
+          this.#modIndex.set(m, mod)
+        }
+      }
+      if (address !== 0n) this.#nonZero = true
+      this.#reserve(nameTo - nameFrom)
+      const i = this.count++
+      this.addrs[i] = address
+      this.mods[i] = mod
+      this.nameStart[i] = this.#namesAt
+      this.#namesAt += text.copy(this.names, this.#namesAt, nameFrom, nameTo)
+    }
+  }
+
+  /** Room for one more symbol with a name of `nameBytes`. */
+  #reserve(nameBytes: number): void {
+    if (this.count + 1 >= this.addrs.length) {
+      const n = this.addrs.length * 2
+      const addrs = new BigUint64Array(n)
+      addrs.set(this.addrs)
+      this.addrs = addrs
+      const mods = new Uint16Array(n)
+      mods.set(this.mods)
+      this.mods = mods
+      const starts = new Uint32Array(n + 1)
+      starts.set(this.nameStart)
+      this.nameStart = starts
+    }
+    if (this.#namesAt + nameBytes > this.names.length) {
+      const names = Buffer.allocUnsafe(Math.max(this.names.length * 2, this.#namesAt + nameBytes))
+      this.names.copy(names, 0, 0, this.#namesAt)
+      this.names = names
+    }
+  }
+
+  build(): Kallsyms {
+    this.nameStart[this.count] = this.#namesAt
+    this.names = Buffer.from(this.names.subarray(0, this.#namesAt)) // own copy, exact size
+    return Kallsyms.fromColumns(this, this.count > 0 && !this.#nonZero)
+  }
 }
 
 const NL = 0x0a
