@@ -41,7 +41,7 @@ const CFG = QUICK
   : {
       startRuns: 10,
       window: 4,
-      rates: [10000, 50000, 100000, 200000, 0],
+      rates: [10000, 50000, 100000, 150000, 200000, 0],
       rtx: [
         { permille: 10, streams: 1 },
         { permille: 100, streams: 4 },
