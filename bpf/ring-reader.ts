@@ -2,10 +2,13 @@
 // libbpf's ring_buffer__consume does, but without one FFI callback and one
 // koffi.view per record (~2 µs each): records are DataViews into one mapping.
 // Layout (kernel/bpf/ringbuf.c): page 0 holds consumer_pos (ours to write),
-// page 1 producer_pos, then the data pages mapped twice in a row, so a record
-// that wraps around the end is still contiguous. Each record starts with an
-// 8-byte header: length (bit 31 busy: still being written, bit 30 discarded)
-// and a page offset; records are 8-byte aligned.
+// page 1 producer_pos, then the data pages, which the kernel lets a reader map
+// twice in a row so that a record wrapping around the end is contiguous. We map
+// them once: the second copy counted another ring's worth of RSS (4 MB by
+// default), and the few records that wrap are copied together instead. Each
+// record starts with an 8-byte header: length (bit 31 busy: still being
+// written, bit 30 discarded) and a page offset; records are 8-byte aligned, so
+// a header never wraps.
 import type { EventBuffer } from './libbpf.js'
 
 const BUSY = 0x80000000
@@ -30,6 +33,8 @@ export class RingReader implements EventBuffer {
   readonly #page: number
   readonly #onSample: (dv: DataView) => void
   readonly #budget: number
+  /** Where a wrapping record is put together (grown as needed). */
+  #joined = new Uint8Array(512)
   #freed = false
 
   constructor(mem: MappedMemory, fd: number, size: number, page: number, budget: number, onSample: (dv: DataView) => void) {
@@ -40,7 +45,7 @@ export class RingReader implements EventBuffer {
     this.#onSample = onSample
     this.#consumerPage = mem.map(fd, page, true, 0)
     try {
-      this.#producerAndData = mem.map(fd, page + 2 * size, false, page)
+      this.#producerAndData = mem.map(fd, page + size, false, page)
     } catch (err) {
       mem.unmap(this.#consumerPage)
       throw err
@@ -64,7 +69,7 @@ export class RingReader implements EventBuffer {
         const len = Atomics.load(this.#headers, at / 4)
         if (len & BUSY) break // the producer is still writing this one
         const payload = len & ~(BUSY | DISCARD)
-        if (!(len & DISCARD)) this.#onSample(new DataView(this.#producerAndData, at + HEADER, payload))
+        if (!(len & DISCARD)) this.#onSample(this.#record(at + HEADER, payload))
         cons += (payload + HEADER + 7) & ~7
         if (++taken >= this.#budget) {
           more = true
@@ -77,6 +82,17 @@ export class RingReader implements EventBuffer {
       if (cons < prod) break
     }
     return more
+  }
+
+  /** The payload at `from` in the mapping, joined from the data's end and start when it wraps. */
+  #record(from: number, len: number): DataView {
+    const end = this.#producerAndData.byteLength
+    if (from + len <= end) return new DataView(this.#producerAndData, from, len)
+    if (this.#joined.length < len) this.#joined = new Uint8Array(Math.max(len, 2 * this.#joined.length))
+    const first = end - from
+    this.#joined.set(new Uint8Array(this.#producerAndData, from, first), 0)
+    this.#joined.set(new Uint8Array(this.#producerAndData, this.#page, len - first), first)
+    return new DataView(this.#joined.buffer, 0, len)
   }
 
   free(): void {
