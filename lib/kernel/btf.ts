@@ -70,6 +70,8 @@ function trailerSize(kind: number, vlen: number): number {
 
 export class Btf implements StructMembers {
   readonly #buf: Buffer
+  /** The same bytes, for the reads (faster than Buffer's readUInt32LE/BE here). */
+  readonly #dv: DataView
   readonly #le: boolean
   readonly #typeStart: number
   readonly #typeEnd: number
@@ -91,6 +93,7 @@ export class Btf implements StructMembers {
     const strOff = u32(16)
     const strLen = u32(20)
     this.#buf = buf
+    this.#dv = new DataView(buf.buffer, buf.byteOffset, buf.length)
     this.#le = le
     this.#typeStart = hdrLen + typeOff
     this.#typeEnd = this.#typeStart + typeLen
@@ -110,11 +113,11 @@ export class Btf implements StructMembers {
   }
 
   #u32(off: number): number {
-    return this.#le ? this.#buf.readUInt32LE(off) : this.#buf.readUInt32BE(off)
+    return this.#dv.getUint32(off, this.#le)
   }
 
   #i32(off: number): number {
-    return this.#le ? this.#buf.readInt32LE(off) : this.#buf.readInt32BE(off)
+    return this.#dv.getInt32(off, this.#le)
   }
 
   /** The NUL-terminated string at a string-section offset. */
@@ -172,10 +175,9 @@ export class Btf implements StructMembers {
       from = i + 1
       if (i !== this.#strStart && this.#buf[i - 1] !== 0) continue // the tail of a longer name
       const nameOff = i - this.#strStart
-      const dv = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length)
       for (let id = 1; id < at.length; id++) {
         const off = at[id] ?? 0
-        if (dv.getUint32(off, this.#le) === nameOff && wanted(this.#kindAt(off), this.#u32(off + 4) & 0xffff)) return id
+        if (this.#u32(off) === nameOff && wanted(this.#kindAt(off), this.#u32(off + 4) & 0xffff)) return id
       }
     }
   }
@@ -185,12 +187,10 @@ export class Btf implements StructMembers {
     // Every btf_type is at least 12 bytes: that bounds the count, so the index
     // is filled in place (a growing array took ~10 ms for vmlinux's 130k types).
     const offsets = new Uint32Array(Math.floor((this.#typeEnd - this.#typeStart) / 12) + 1)
-    const dv = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length)
-    const le = this.#le
     let n = 1
     let off = this.#typeStart
     while (off + 12 <= this.#typeEnd) {
-      const info = dv.getUint32(off + 4, le)
+      const info = this.#u32(off + 4)
       const kind = (info >>> 24) & 0x1f
       const size = trailerSize(kind, info & 0xffff)
       if (size < 0) throw new RuntimeError(`BTF: unknown type kind ${kind} at offset ${off - this.#typeStart}`)

@@ -29,11 +29,6 @@ export class Kallsyms {
   readonly #modNames: Array<string | null>
   #byName: Map<string, bigint | null> | null = null
 
-  /** For ColumnsBuilder.build(). */
-  static fromColumns(cols: Columns, hidden: boolean): Kallsyms {
-    return new Kallsyms(cols, hidden)
-  }
-
   private constructor(cols: Columns, hidden: boolean) {
     const { addrs, names, nameStart, mods, modNames, count } = cols
     let sorted = true
@@ -94,7 +89,7 @@ export class Kallsyms {
     } finally {
       closeSync(fd)
     }
-    return columns.build()
+    return new Kallsyms(columns.finish(), columns.hidden)
   }
 
   /** `address type name[\t[module]]` lines. Absolute (a/A) and undefined (U) symbols are no code locations. */
@@ -102,7 +97,7 @@ export class Kallsyms {
     const text = typeof input === 'string' ? Buffer.from(input, 'latin1') : input
     const columns = new ColumnsBuilder()
     columns.addLines(text, 0, text.length)
-    return columns.build()
+    return new Kallsyms(columns.finish(), columns.hidden)
   }
 
   #name(i: number): string {
@@ -247,10 +242,16 @@ class ColumnsBuilder implements Columns {
     }
   }
 
-  build(): Kallsyms {
+  /** True when every address read 0 (kptr_restrict, or no CAP_SYSLOG). */
+  get hidden(): boolean {
+    return this.count > 0 && !this.#nonZero
+  }
+
+  /** The columns, names trimmed to an exact-size copy; no more lines after this. */
+  finish(): Columns {
     this.nameStart[this.count] = this.#namesAt
-    this.names = Buffer.from(this.names.subarray(0, this.#namesAt)) // own copy, exact size
-    return Kallsyms.fromColumns(this, this.count > 0 && !this.#nonZero)
+    this.names = Buffer.from(this.names.subarray(0, this.#namesAt))
+    return this
   }
 }
 

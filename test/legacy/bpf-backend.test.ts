@@ -15,7 +15,7 @@ import { counterDeltas } from '../lib/ground-truth.js'
 import { connectAttempts } from '../lib/traffic.js'
 import { udpStorm } from '../lib/udp-storm.js'
 import { testHosts } from '../lib/test-hosts.js'
-import { learnLocation, netfilterByLocation, primeNeighbours, STORM_PORT, STORM_RULES, stormCounters, type Drop } from '../lib/dropwatch-storm.js'
+import { dropsByLocation, learnLocation, netfilterByLocation, primeNeighbours, STORM_PORT, STORM_RULES, stormCounters } from '../lib/dropwatch-storm.js'
 
 if (process.getuid?.() !== 0 || !existsSync('/sys/kernel/tracing/kprobe_events') || !existsSync('/sys/kernel/btf/vmlinux')) {
   t.plan(0, 'legacy tests need root and a guest kernel with BTF (run them with npm run test:legacy)')
@@ -104,14 +104,8 @@ t.test(`${kernel}: dropwatch -B bpf: the storm's location counts what nft counte
   t.ok(truth > 0, `nft dropped ${truth} (${storm.sent} sent)`)
   const recs: JsonRecord[] = jsonRecords(r.stdout)
   // Without reasons (5.10) every row at the storm's location is the storm.
-  const byLocation = HAS_REASONS ? netfilterByLocation(recs, 'interval') : allByLocation(recs)
+  const byLocation = HAS_REASONS ? netfilterByLocation(recs, 'interval') : dropsByLocation(recs, 'interval')
   const [where, counted] = learnLocation(byLocation)
   t.equal(counted, truth, `${counted} at ${where} == nft ${truth}`)
   t.ok(recs.filter((x) => x.type === 'interval').every((x) => x.lost === 0), 'nothing lost')
 })
-
-function allByLocation(recs: JsonRecord[]): Map<string, number> {
-  const m = new Map<string, number>()
-  for (const r of recs.filter((x) => x.type === 'interval')) for (const d of r.drops as Drop[]) m.set(d.location, (m.get(d.location) ?? 0) + d.count)
-  return m
-}

@@ -7,12 +7,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import { sleep } from '../lib/netns.js'
-import { jsonRecords, type JsonRecord } from '../lib/records.js'
+import { jsonRecords } from '../lib/records.js'
 import { runCli, startCli } from '../lib/run-cli.js'
 import { stopTool } from '../lib/stop-tool.js'
 import { udpStorm } from '../lib/udp-storm.js'
 import { testHosts } from '../lib/test-hosts.js'
-import { primeNeighbours, STORM_PORT, STORM_RULES, stormCounters, type Drop } from '../lib/dropwatch-storm.js'
+import { dropsByLocation, learnLocation, primeNeighbours, STORM_PORT, STORM_RULES, stormCounters } from '../lib/dropwatch-storm.js'
 
 const TRACEFS = '/sys/kernel/tracing'
 if (process.getuid?.() !== 0 || !existsSync(`${TRACEFS}/kprobe_events`)) {
@@ -24,13 +24,6 @@ const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()
 
 const pair = testHosts('lw', 42, STORM_RULES)
 t.before(() => primeNeighbours(pair))
-
-/** Drops per location over all interval records, whatever the reason (5.10 has none). */
-function byLocation(recs: JsonRecord[]): Array<[string, number]> {
-  const m = new Map<string, number>()
-  for (const r of recs.filter((x) => x.type === 'interval')) for (const d of r.drops as Drop[]) m.set(d.location, (m.get(d.location) ?? 0) + d.count)
-  return [...m].sort((a, b) => b[1] - a[1])
-}
 
 /** dropwatch -B ftrace (with `env` added) during a UDP storm; the nft counter's growth as truth. */
 async function stormUnder(env: NodeJS.ProcessEnv, count: number, burst: number, gapMs: number) {
@@ -58,7 +51,7 @@ t.test(`${kernel}: hist-trigger counting is exact at the highest rate the guest 
   t.equal(r.code, 0)
   t.ok(truth > 0, `nft dropped ${truth} (${storm.sent} sent in ${storm.ms} ms)`)
   const recs = jsonRecords(r.stdout)
-  const [location, counted] = byLocation(recs)[0] ?? ['', 0]
+  const [location, counted] = learnLocation(dropsByLocation(recs, 'interval')) // whatever the reason (5.10 has none)
   t.match(location, /^(nft_do_chain|nf_hook_slow)\+0x[0-9a-f]+( \[nf_tables\])?$/, `learned location ${location}`)
   t.equal(counted, truth, 'counted at that location == nft counter')
   const summary = recs.find((x) => x.type === 'summary')
@@ -71,7 +64,7 @@ t.test(`${kernel}: trace_pipe counting (${HIST ? 'NETDROP_FTRACE_HIST=0' : 'no h
   t.equal(r.code, 0)
   t.ok(truth > 0, `nft dropped ${truth} (${storm.sent} sent in ${storm.ms} ms)`)
   const recs = jsonRecords(r.stdout)
-  const [location, counted] = byLocation(recs)[0] ?? ['', 0]
+  const [location, counted] = learnLocation(dropsByLocation(recs, 'interval')) // whatever the reason (5.10 has none)
   const lost = (recs.find((x) => x.type === 'summary')?.lost as number) ?? -1
   t.ok(counted <= truth && counted + lost >= truth, `counted ${counted} at ${location} + lost ${lost} covers ${truth}`)
   t.same(ourInstances(tool.child.pid), [], 'the instance is gone')

@@ -39,13 +39,18 @@ export function stormCounters(pair: NetnsPair): { v4: number; v6: number } {
   return { v4: nftCounter(pair, pair.receiver, 'storm4'), v6: nftCounter(pair, pair.receiver, 'storm6') }
 }
 
-/** Count per location of NETFILTER_DROP rows, summed over records of a type. */
-export function netfilterByLocation(recs: JsonRecord[], type: string): Map<string, number> {
+/** Count per location of the rows `keep` accepts (all by default), summed over records of a type. */
+export function dropsByLocation(recs: JsonRecord[], type: string, keep: (d: Drop) => boolean = () => true): Map<string, number> {
   const m = new Map<string, number>()
   for (const r of recs.filter((x) => x.type === type)) {
-    for (const d of r.drops as Drop[]) if (d.reason === 'NETFILTER_DROP') m.set(d.location, (m.get(d.location) ?? 0) + d.count)
+    for (const d of r.drops as Drop[]) if (keep(d)) m.set(d.location, (m.get(d.location) ?? 0) + d.count)
   }
   return m
+}
+
+/** Count per location of NETFILTER_DROP rows, summed over records of a type. */
+export function netfilterByLocation(recs: JsonRecord[], type: string): Map<string, number> {
+  return dropsByLocation(recs, type, (d) => d.reason === 'NETFILTER_DROP')
 }
 
 /** The storm's location: the NETFILTER_DROP location with the most drops. */
