@@ -3,12 +3,11 @@
 // does struct sock_common have the offsets the fetch-args assume (BTF), and can
 // IPv6 sockets be joined with /proc/net/tcp6 (pointer representation).
 import { existsSync } from 'node:fs'
-import type { HookTypeStatus, KindPlan, RunRequest } from '../lib/backend.js'
-import type { EventKind } from '../lib/events.js'
+import type { HookTypeStatus, KindPlan } from '../lib/backend.js'
+import type { KindRequest } from '../lib/events.js'
 import { rawPointerJoinProblem } from '../lib/kernel/socket-table.js'
 import type { KprobeHook } from './hooks/kprobe-hook.js'
 import { runningSockCommonLayout } from './hooks/sock-common-args.js'
-import { KPROBE_HOOKS } from './hooks/tcp-retransmit-kprobe.js'
 import { kprobeTargetProblem, readSymbolSources } from './kprobe-target.js'
 
 export function kprobeHookStatus(tracefs: string): HookTypeStatus {
@@ -16,18 +15,14 @@ export function kprobeHookStatus(tracefs: string): HookTypeStatus {
   return { usable: true, reason: null }
 }
 
-export function kprobeHookFor(kind: EventKind): KprobeHook | undefined {
-  return KPROBE_HOOKS.find((h) => h.kind === kind)
-}
-
 /** The kprobe plan for a kind: usable with fields/filters, or the reason it is not. */
-export function planKprobe(hook: KprobeHook, req: RunRequest, tracefs: string): KindPlan {
+export function planKprobe<K extends KindRequest['kind']>(hook: KprobeHook<K>, request: KindRequest<K>, tracefs: string): KindPlan {
   const name = `kprobe ${hook.symbol}`
-  const unusable = (reason: string): KindPlan => ({ kind: hook.kind, usable: false, reason, hookType: 'kprobe', hook: name, fields: [], filters: {}, cannotSee: [] })
+  const unusable = (reason: string): KindPlan => ({ kind: request.kind, usable: false, reason, hookType: 'kprobe', hook: name, fields: [], filters: {}, cannotSee: [] })
   const problem = kprobeTargetProblem(hook.symbol, readSymbolSources(tracefs))
   if (problem) return unusable(`${name}: ${problem}`)
   const layout = runningSockCommonLayout()
   if (!layout.ok) return unusable(`${name}: ${layout.reason}`)
-  const plan = hook.plan(req, { layout: layout.layout, joinProblem: rawPointerJoinProblem() })
-  return { kind: hook.kind, hookType: 'kprobe', hook: name, ...plan }
+  const plan = hook.plan(request, { layout: layout.layout, joinProblem: rawPointerJoinProblem() })
+  return { kind: request.kind, hookType: 'kprobe', hook: name, ...plan }
 }

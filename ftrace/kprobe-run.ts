@@ -16,39 +16,46 @@ export class KprobeRun {
   readonly #events: KprobeEvents
   readonly #layout: SockCommonLayout
   readonly #sockets: SocketTable | null
-  readonly #req: RunRequest
+  readonly #run: RunRequest
   /** Events printed with `-` for what could not be resolved. */
   unresolved = 0
+  /** Trace lines of the probes that could not be read. */
+  malformed = 0
   /** Why IPv6 sockets cannot be resolved (null: they can). */
   readonly joinProblem: string | null
 
-  constructor(tracefs: string, tag: RunTag, hooks: readonly KprobeHook[], req: RunRequest) {
+  constructor(tracefs: string, tag: RunTag, hooks: readonly KprobeHook[], run: RunRequest) {
     const layout = runningSockCommonLayout()
     if (!layout.ok) throw new Error(layout.reason) // planning already refused this
     this.#layout = layout.layout
-    this.#req = req
+    this.#run = run
     this.#events = new KprobeEvents(tracefs)
     this.#hooks = new Map(hooks.map((h) => [`${tag.name}_${h.suffix}`, h]))
     this.joinProblem = rawPointerJoinProblem()
-    this.#sockets = this.joinProblem === null ? new SocketTable({ tables: ['tcp6'], netns: req.filters.netns }) : null
+    this.#sockets = this.joinProblem === null ? new SocketTable({ tables: ['tcp6'], netns: run.filters.netns }) : null
   }
 
   /** Defines the probes globally and enables them in `instance` only. */
   attach(instance: TraceInstance): void {
     for (const [event, hook] of this.#hooks) {
       this.#events.add({ event, symbol: hook.symbol, args: hook.args(this.#layout) })
-      instance.enableEvent('kprobes', event, hook.kernelFilter(this.#req, this.#layout))
+      instance.enableEvent('kprobes', event, hook.kernelFilter(this.#run, this.#layout))
     }
   }
 
-  handles(event: string): boolean {
-    return this.#hooks.has(event)
+  /** The name of a hook's event in this run. */
+  eventName(hook: KprobeHook): string {
+    for (const [name, h] of this.#hooks) if (h === hook) return name
+    throw new Error(`kprobe ${hook.symbol} is not part of this run`)
   }
 
   decode(line: { event: string; comm: string; pid: number; tsNs: bigint; body: string }): Event | null {
     const hook = this.#hooks.get(line.event)
-    const decoded = hook?.decode(line, { req: this.#req, sockets: this.#sockets })
-    if (!decoded) return null
+    const decoded = hook?.decode(line, this.#sockets)
+    if (!decoded) {
+      this.malformed++
+      return null
+    }
     if (decoded.unresolved) this.unresolved++
     return decoded.event
   }

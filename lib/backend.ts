@@ -1,7 +1,8 @@
 // The one backend interface. A backend is asked, for a set of event kinds,
-// what it could do on this kernel (probe) and then to do it (start). Tools and
-// formatters never look behind this interface.
-import type { EventKind, EventSink } from './events.js'
+// what it could do on this kernel (probe) and then to do exactly that (start).
+// Tools and formatters never look behind this interface, and nothing here
+// knows a kind or a tool option: those travel inside each KindRequest.
+import type { EventSink, KindRequest, OptionalField } from './events.js'
 import type { FilterName, FilterPlace, Filters } from './filters.js'
 
 export type BackendName = 'bpf' | 'ftrace'
@@ -10,40 +11,28 @@ export const BACKEND_NAMES: readonly BackendName[] = ['bpf', 'ftrace']
 export type HookType = 'tracepoint' | 'kprobe'
 export type HookChoice = 'auto' | HookType
 
-/** Event fields that not every hook can fill. */
-export type OptionalField = 'seq' | 'err' | 'stack' | 'netns' | 'comm' | 'state' | 'dev'
-
-export interface KindRequest {
-  kind: EventKind
-  /** A required kind that cannot be served makes the backend ineligible. */
-  required: boolean
-}
-
+/** What every run has, whatever the tool: the kind requests carry the rest. */
 export interface RunRequest {
+  /** Names the run's kernel objects (run tag). */
   tool: string
-  kinds: KindRequest[]
-  /** Optional fields the user explicitly asked for (e.g. --seq); a hook that
-   *  cannot fill one cannot serve the kind. */
-  fields: OptionalField[]
   filters: Filters
   hookType: HookChoice
-  /** Failed transmit attempts wanted too (tcpretrans --err). */
-  includeFailed: boolean
-  /** Hide drops with reason NOT_SPECIFIED (counted) — tcpdrop without --all-reasons. */
-  hideNotSpecified: boolean
-  /** Resolve the owning process of sockets (tcpdrop --owner). */
-  owner: boolean
   /** --rate-limit (event lines/s, 0 = none) for backends that enforce it in the kernel. */
   rateLimit: number
-  /** --stack-rate (stacks/s, 0 = no limit). */
-  stackRate: number
-  stackDepth: number
   bufferKb: number
   debug: boolean
 }
 
+/** The drop-reason names a hook knows on this kernel (for --reason). */
+export interface ReasonTable {
+  code(name: string): number | null
+  names(): string[]
+  /** Where the names come from (`btf`, `format`). */
+  source: string
+}
+
 export interface KindPlan {
-  kind: EventKind
+  kind: KindRequest['kind']
   usable: boolean
   /** Why it is not usable (or null). */
   reason: string | null
@@ -54,6 +43,10 @@ export interface KindPlan {
   filters: Partial<Record<FilterName, FilterPlace>>
   /** What this hook cannot see on this kernel. */
   cannotSee: string[]
+  /** A few words on why an optional field is missing (e.g. `(added in 6.17)`). */
+  fieldNotes?: Partial<Record<OptionalField, string>>
+  /** The reasons this hook reports, when it applies --reason itself. */
+  reasons?: () => ReasonTable
 }
 
 export interface HookTypeStatus {
@@ -82,8 +75,8 @@ export interface RunStats {
   malformed: number
   /** Events suppressed by a rate limit enforced in the kernel. */
   suppressed?: number
-  /** Drops hidden because their reason is NOT_SPECIFIED. */
-  hiddenNotSpecified?: number
+  /** Events a kind's options hide (counted, never shown; tcpdrop: NOT_SPECIFIED). */
+  hidden?: number
 }
 
 export interface Run {
@@ -106,8 +99,48 @@ export interface StartContext {
   fail(err: Error): void
 }
 
+/** A backend's answer for one request: its report, and how to start exactly
+ *  the kinds the report still calls usable once the generic rules are applied. */
+export interface Probe {
+  report: BackendReport
+  start(ctx: StartContext): Promise<Run>
+}
+
 export interface Backend {
   readonly name: BackendName
-  probe(req: RunRequest): Promise<BackendReport>
-  start(req: RunRequest, report: BackendReport, ctx: StartContext): Promise<Run>
+  probe(run: RunRequest, kinds: readonly KindRequest[]): Promise<Probe>
+}
+
+/** A report in which nothing is usable, for the same reason throughout. */
+export function unusableReport(backend: BackendName, kinds: readonly KindRequest[], reason: string, permissionDenied = false): BackendReport {
+  return {
+    backend,
+    usable: false,
+    reason,
+    permissionDenied,
+    hookTypes: { tracepoint: { usable: false, reason }, kprobe: { usable: false, reason } },
+    kinds: kinds.map((k) => unusablePlan(k.kind, reason)),
+  }
+}
+
+export function unusablePlan(kind: KindPlan['kind'], reason: string, hookType: HookType | null = null, hook: string | null = null): KindPlan {
+  return { kind, usable: false, reason, hookType, hook, fields: [], filters: {}, cannotSee: [] }
+}
+
+/** Marks the report unusable when a required kind is (the reason names each). */
+export function settleUsable(report: BackendReport, kinds: readonly KindRequest[], extraOk = true, fallbackReason: string | null = null): BackendReport {
+  const missing = report.kinds.filter((p) => !p.usable && kinds.some((k) => k.required && k.kind === p.kind))
+  report.usable = extraOk && missing.length === 0
+  report.reason = report.usable ? null : missing.map((p) => `${p.kind}: ${p.reason}`).join('; ') || fallbackReason
+  return report
+}
+
+/** A Probe that cannot start (nothing usable). */
+export function unusableProbe(report: BackendReport): Probe {
+  return {
+    report,
+    start: async () => {
+      throw new Error(`${report.backend} backend is not usable: ${report.reason ?? 'unknown'}`)
+    },
+  }
 }

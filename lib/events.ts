@@ -41,8 +41,9 @@ export interface RetransmitEvent extends Flow {
   seq: number | null
   /** Result of the transmit attempt (6.17+ kernels); null when the hook has no such field. */
   err: number | null
-  /** Kernel stack frames, innermost first, tracing frames removed; null when not recorded. */
-  stack: string[] | null
+  /** Kernel stack frames, innermost first, tracing frames removed; null when
+   *  not recorded; 'not-sampled' over the kind's stack rate. */
+  stack: string[] | null | 'not-sampled'
   /** Identity of the socket for joins (hashed or raw pointer text); null when unknown. */
   sockId: string | null
 }
@@ -99,6 +100,44 @@ export interface SkbDropCountEvent {
 }
 
 export type Event = RetransmitEvent | TcpDropEvent | SkbDropCountEvent
+
+// ---- What a tool asks of a backend, per kind -------------------------------
+
+/** Event fields that not every hook can fill. A tool lists the ones its run
+ *  needs; a hook that cannot fill one cannot serve the kind (lib/plan-rules.ts). */
+export type OptionalField = 'seq' | 'err' | 'stack' | 'netns' | 'comm' | 'state' | 'dev'
+
+/** Kernel stacks for a kind: at most `depth` frames, taken for at most `rate`
+ *  events per second (0: no limit); later events are marked not sampled. */
+export interface StackRequest {
+  depth: number
+  rate: number
+}
+
+/** Frames shown when a tool has no --stack-depth of its own (bcc's default too). */
+export const DEFAULT_STACK_DEPTH = 16
+
+/** Each kind's own options: what changes what the hook does in the kernel. */
+export interface KindOptions {
+  'tcp-retransmit': { stack: StackRequest | null; includeFailed: boolean }
+  'tcp-synack-retransmit': { stack: StackRequest | null }
+  'tcp-loss-probe': { stack: StackRequest | null }
+  'tcp-drop': { stack: StackRequest | null; owner: boolean; hideNotSpecified: boolean }
+  'skb-drop-count': { groupByDev: boolean }
+}
+
+/** One kind a run needs, with that kind's options. */
+export type KindRequest<K extends EventKind = EventKind> = K extends EventKind
+  ? {
+      kind: K
+      /** A required kind that cannot be served makes the backend ineligible. */
+      required: boolean
+      /** Optional fields this run prints, each with the option that asks for it
+       *  (`{ seq: '--seq' }`); a hook that cannot fill one cannot serve the kind. */
+      fields: Partial<Record<OptionalField, string>>
+      options: KindOptions[K]
+    }
+  : never
 
 /** Where the events go. Backends call event() for each record and batchEnd() after
  *  each poll batch, which is when output is flushed (SPEC §3: at most every 100 ms). */

@@ -73,6 +73,16 @@ export function userSpaceFilter(f: Filters, inUser: ReadonlySet<FilterName>): (e
   return (e) => checks.every((c) => c(e))
 }
 
+/** The predicate for what the running hooks leave to user space: a filter
+ *  any hook does not apply in the kernel is applied here, for every event. */
+export function userSpaceFilterFor(f: Filters, plans: ReadonlyArray<{ filters: Partial<Record<FilterName, FilterPlace>> }>): (e: Event) => boolean {
+  const inUser = new Set<FilterName>()
+  for (const p of plans) {
+    for (const [name, place] of Object.entries(p.filters)) if (place !== 'kernel') inUser.add(name as FilterName)
+  }
+  return userSpaceFilter(f, inUser)
+}
+
 type Endpoint = { addr: string; port: number }
 
 /** Both endpoints of an event's flow, or [null, null] for events without one. */

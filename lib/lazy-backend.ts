@@ -1,7 +1,8 @@
 // A backend whose module is imported when it is first probed: a run on bpf
 // never loads the ftrace backend's modules (nor --help either one), which is
 // a good part of start-up time.
-import type { Backend, BackendName, BackendReport, Run, RunRequest, StartContext } from './backend.js'
+import type { Backend, BackendName, Probe, RunRequest } from './backend.js'
+import type { KindRequest } from './events.js'
 
 export class LazyBackend implements Backend {
   readonly name: BackendName
@@ -13,16 +14,8 @@ export class LazyBackend implements Backend {
     this.#load = load
   }
 
-  async probe(req: RunRequest): Promise<BackendReport> {
-    return (await this.#loaded()).probe(req)
-  }
-
-  async start(req: RunRequest, report: BackendReport, ctx: StartContext): Promise<Run> {
-    return (await this.#loaded()).start(req, report, ctx)
-  }
-
-  #loaded(): Promise<Backend> {
+  async probe(run: RunRequest, kinds: readonly KindRequest[]): Promise<Probe> {
     this.#backend ??= this.#load()
-    return this.#backend
+    return (await this.#backend).probe(run, kinds)
   }
 }

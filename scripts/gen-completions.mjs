@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { commonOptionDefs } from '../dist/lib/cli/common-options.js'
+import { yargsOptions } from '../dist/lib/cli/option-spec.js'
 import { TOOLS } from '../dist/lib/tools/index.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -30,7 +31,7 @@ const flag = (name) => (name.length === 1 ? `-${name}` : `--${name}`)
 
 /** One tool's options in --help order: common, the tool's own, then -h/-V. */
 function toolOptions(tool) {
-  const defs = { ...commonOptionDefs(tool.perEventTool), ...tool.options, ...BUILTIN }
+  const defs = { ...commonOptionDefs(tool.perEventTool), ...yargsOptions(tool.options), ...BUILTIN }
   return Object.entries(defs).map(([name, def]) => {
     const aliases = def.alias === undefined ? [] : Array.isArray(def.alias) ? def.alias : [def.alias]
     const describe = String(def.describe ?? def.description ?? '')

@@ -2,9 +2,10 @@
 // function and its fetch-args, what it can fill and filter, the kernel filter
 // expression, and how to turn a trace line into an Event. The probe itself is
 // defined by ftrace/kprobe-events.ts under the run's tag.
-import type { KindPlan, RunRequest } from '../../lib/backend.js'
-import type { EventKind, RetransmitEvent } from '../../lib/events.js'
+import type { RunRequest } from '../../lib/backend.js'
+import type { EventKind, KindRequest, RetransmitEvent } from '../../lib/events.js'
 import type { ProcTcpEntry } from '../../lib/kernel/proc-net-tcp.js'
+import type { HookPlanInfo, TraceEventLine } from './hook.js'
 import type { SockCommonLayout } from './sock-common-args.js'
 
 export interface KprobePlanContext {
@@ -17,25 +18,19 @@ export interface SocketLookup {
   lookup(pointer: string): ProcTcpEntry | null
 }
 
-export interface KprobeDecodeContext {
-  req: RunRequest
-  sockets: SocketLookup | null
-}
-
 export interface KprobeDecoded {
   event: RetransmitEvent
   /** Addresses could not be resolved (printed as `-`). */
   unresolved: boolean
 }
 
-export interface KprobeHook {
-  kind: EventKind
+export interface KprobeHook<K extends EventKind = EventKind> {
   /** Kernel function probed at entry. */
   symbol: string
   /** Appended to the run tag to name the event. */
   suffix: string
-  plan(req: RunRequest, ctx: KprobePlanContext): Omit<KindPlan, 'kind' | 'hookType' | 'hook'>
+  plan(request: KindRequest<K>, ctx: KprobePlanContext): HookPlanInfo
   args(layout: SockCommonLayout): string[]
-  kernelFilter(req: RunRequest, layout: SockCommonLayout): string
-  decode(line: { comm: string; pid: number; tsNs: bigint; body: string }, ctx: KprobeDecodeContext): KprobeDecoded | null
+  kernelFilter(run: RunRequest, layout: SockCommonLayout): string
+  decode(line: TraceEventLine, sockets: SocketLookup | null): KprobeDecoded | null
 }

@@ -7,17 +7,16 @@
 // numbers from the running kernel (BTF, else the format's table).
 import { existsSync } from 'node:fs'
 import type { RunRequest } from '../../lib/backend.js'
-import type { Family, SkbDropCountEvent } from '../../lib/events.js'
+import type { SkbDropCountEvent } from '../../lib/events.js'
+import { familyOfProtocol, protocolOfFamily } from '../../lib/kernel/eth-protocol.js'
 import type { FilterName, FilterPlace } from '../../lib/filters.js'
 import { DropReasons } from '../../lib/kernel/drop-reasons.js'
 import { addressText, Kallsyms } from '../../lib/kernel/kallsyms.js'
 import { hasField, type EventFormat } from '../format.js'
 import { histTrigger, histTriggersAvailable, type HistEntry } from '../hist-trigger.js'
 import { findTracefs } from '../tracefs.js'
-import type { TracepointHook } from './hook.js'
+import type { TracepointHook, TracepointRun } from './hook.js'
 
-export const ETH_P_IP = 0x0800
-export const ETH_P_IPV6 = 0x86dd
 
 /** How this kernel prints `location`. */
 export type LocationMode =
@@ -43,9 +42,6 @@ export interface KfreeSkbContext {
   cache: Map<string, { location: string; address: string | null }>
 }
 
-// plan() runs before kernelFilter() and decode() with the same format object.
-const contexts = new WeakMap<EventFormat, KfreeSkbContext>()
-
 export function locationMode(format: EventFormat, hashPtrOption: boolean): LocationMode {
   if (/location=%pS/.test(format.printFmt)) return 'symbolic'
   return hashPtrOption ? 'hashed' : 'raw'
@@ -64,18 +60,18 @@ function histTriggersUsable(): boolean {
 
 export function buildContext(
   format: EventFormat,
-  req: RunRequest,
+  wantedReasons: readonly string[],
   env: { hashPtrOption: boolean; kallsyms: () => Kallsyms | null; btfPath?: string; histTriggers?: boolean },
 ): KfreeSkbContext {
   const mode = locationMode(format, env.hashPtrOption)
   const hasReason = hasField(format, 'reason')
   const reasons = hasReason ? DropReasons.load({ btfPath: env.btfPath, symbolic: format.symbolic.get('reason') ?? null }) : new DropReasons(new Map(), 'none')
   const reasonCodes: number[] = []
-  for (const name of req.filters.reasons) {
+  for (const name of wantedReasons) {
     const code = reasons.code(name)
     if (code !== null) reasonCodes.push(code)
   }
-  const only = req.filters.reasons.length === 1 && reasonCodes.length === 1 ? reasons.name(reasonCodes[0] ?? 0) : null
+  const only = wantedReasons.length === 1 && reasonCodes.length === 1 ? reasons.name(reasonCodes[0] ?? 0) : null
   let loaded: Kallsyms | null | undefined
   const kallsyms = () => (loaded === undefined ? (loaded = env.kallsyms()) : loaded)
   return { mode, hist: env.histTriggers ?? false, hasReason, reasons, kallsyms, reasonCodes, onlyReason: only, cache: new Map() }
@@ -87,15 +83,6 @@ function loadKallsyms(): Kallsyms | null {
   } catch {
     return null
   }
-}
-
-function contextFor(format: EventFormat, req: RunRequest): KfreeSkbContext {
-  let ctx = contexts.get(format)
-  if (!ctx) {
-    ctx = buildContext(format, req, { hashPtrOption: hashPtrOptionExists(), kallsyms: loadKallsyms, histTriggers: histTriggersUsable() })
-    contexts.set(format, ctx)
-  }
-  return ctx
 }
 
 /** Describes, for --list-backends and the banner, where locations come from. */
@@ -111,12 +98,11 @@ export function locationSource(ctx: KfreeSkbContext): string {
   }
 }
 
-export const skbDropCount: TracepointHook = {
-  kind: 'skb-drop-count',
+export const skbDropCount: TracepointHook<'skb-drop-count'> = {
   system: 'skb',
   event: 'kfree_skb',
-  plan(fmt, req) {
-    const ctx = contextFor(fmt, req)
+  plan(fmt, _request, run) {
+    const ctx = buildContext(fmt, run.filters.reasons, { hashPtrOption: hashPtrOptionExists(), kallsyms: loadKallsyms, histTriggers: histTriggersUsable() })
     const filters: Partial<Record<FilterName, FilterPlace>> = {
       family: 'kernel',
       reason: ctx.hasReason ? 'kernel' : 'none',
@@ -126,60 +112,50 @@ export const skbDropCount: TracepointHook = {
     }
     const fields = [locationSource(ctx), 'address', 'protocol', 'family']
     if (ctx.hasReason) fields.push('reason')
-    const cannotSee = ['network namespace (--netns)', 'device (--by dev)']
-    if (!ctx.hasReason) cannotSee.push('drop reasons: no reason field, so every kfree_skb() counts, including some that are not drops')
-    if (ctx.mode !== 'symbolic' && !ctx.hist && (ctx.kallsyms()?.hidden ?? true)) {
-      cannotSee.push('symbol names: /proc/kallsyms addresses are hidden (kptr_restrict or no CAP_SYSLOG); raw addresses printed')
-    }
-    if (ctx.mode === 'hashed' && ctx.hasReason && !ctx.hist) {
-      cannotSee.push('some reasons: with hash-ptr off some kernels (seen on 6.1) print the first symbolic field empty; those drops show reason -')
-    }
-    let reason: string | null = null
-    if (!hasField(fmt, 'location') || !hasField(fmt, 'protocol')) reason = 'skb:kfree_skb has no location/protocol field'
-    else if (req.fields.includes('dev')) reason = '--by dev: skb:kfree_skb has no device field'
-    else {
-      const unknown = req.filters.reasons.filter((n) => ctx.reasons.code(n) === null)
-      if (ctx.hasReason && unknown.length > 0) {
-        reason = `--reason ${unknown.join(', ')}: not a drop reason of this kernel (${ctx.reasons.source}: ${ctx.reasons.names().slice(0, 8).join(', ')}, …)`
-      }
-    }
-    return { usable: reason === null, reason, fields, filters, cannotSee }
-  },
-  instanceOptions(fmt, req) {
-    // Raw pointers in the text, so they can be symbolized with kallsyms.
-    const options: Record<string, boolean> = {}
-    const ctx = contextFor(fmt, req)
-    if (ctx.mode === 'hashed' && !ctx.hist) options['hash-ptr'] = false
-    return options
-  },
-  warm(fmt, req) {
-    // Only what decoding will need: hist entries carry their symbols; raw
-    // pointers need the table; %pS text needs its by-name index for addresses.
-    const ctx = contextFor(fmt, req)
-    if (ctx.hist) return
-    const kallsyms = ctx.kallsyms()
-    if (ctx.mode === 'symbolic') kallsyms?.address('kfree_skb')
-  },
-  counting(fmt, req) {
-    const ctx = contextFor(fmt, req)
-    if (!ctx.hist) return null
-    // .sym-offset prints the raw address and its symbol, whatever hash-ptr says.
-    const keys = ['location.sym-offset', 'protocol', ...(ctx.hasReason ? ['reason'] : [])]
+    const reason = hasField(fmt, 'location') && hasField(fmt, 'protocol') ? null : 'skb:kfree_skb has no location/protocol field'
     return {
-      trigger: histTrigger(keys, HIST_SIZE, skbDropCount.kernelFilter(fmt, req)),
-      decode: (entry, count) => decodeHistEntry(entry, count, ctx),
+      info: { usable: reason === null, reason, fields, filters, cannotSee: cannotSee(ctx), reasons: () => ctx.reasons },
+      open: () => openRun(ctx, kernelFilter(ctx, run)),
     }
   },
-  kernelFilter(fmt, req) {
-    const ctx = contextFor(fmt, req)
-    const parts: string[] = []
-    if (req.filters.family !== null) parts.push(`protocol == ${req.filters.family === 4 ? ETH_P_IP : ETH_P_IPV6}`)
-    if (ctx.hasReason && ctx.reasonCodes.length > 0) parts.push('(' + ctx.reasonCodes.map((c) => `reason == ${c}`).join(' || ') + ')')
-    return parts.join(' && ')
-  },
-  decode(line, { format, req }) {
-    return decodeKfreeSkb(line.body, contextFor(format, req))
-  },
+}
+
+function cannotSee(ctx: KfreeSkbContext): string[] {
+  const out = ['network namespace (--netns)', 'device (--by dev)']
+  if (!ctx.hasReason) out.push('drop reasons: no reason field, so every kfree_skb() counts, including some that are not drops')
+  if (ctx.mode !== 'symbolic' && !ctx.hist && (ctx.kallsyms()?.hidden ?? true)) {
+    out.push('symbol names: /proc/kallsyms addresses are hidden (kptr_restrict or no CAP_SYSLOG); raw addresses printed')
+  }
+  if (ctx.mode === 'hashed' && ctx.hasReason && !ctx.hist) {
+    out.push('some reasons: with hash-ptr off some kernels (seen on 6.1) print the first symbolic field empty; those drops show reason -')
+  }
+  return out
+}
+
+export function kernelFilter(ctx: KfreeSkbContext, run: RunRequest): string {
+  const parts: string[] = []
+  if (run.filters.family !== null) parts.push(`protocol == ${protocolOfFamily(run.filters.family)}`)
+  if (ctx.hasReason && ctx.reasonCodes.length > 0) parts.push('(' + ctx.reasonCodes.map((c) => `reason == ${c}`).join(' || ') + ')')
+  return parts.join(' && ')
+}
+
+function openRun(ctx: KfreeSkbContext, filter: string): TracepointRun {
+  // .sym-offset prints the raw address and its symbol, whatever hash-ptr says.
+  const keys = ['location.sym-offset', 'protocol', ...(ctx.hasReason ? ['reason'] : [])]
+  return {
+    kernelFilter: filter,
+    // Raw pointers in the text, so they can be symbolized with kallsyms.
+    instanceOptions: ctx.mode === 'hashed' && !ctx.hist ? { 'hash-ptr': false } : {},
+    counting: ctx.hist ? { trigger: histTrigger(keys, HIST_SIZE, filter), decode: (entry, count) => decodeHistEntry(entry, count, ctx) } : undefined,
+    decode: (line) => decodeKfreeSkb(line.body, ctx),
+    warm() {
+      // Only what decoding will need: hist entries carry their symbols; raw
+      // pointers need the table; %pS text needs its by-name index for addresses.
+      if (ctx.hist) return
+      const kallsyms = ctx.kallsyms()
+      if (ctx.mode === 'symbolic') kallsyms?.address('kfree_skb')
+    },
+  }
 }
 
 /** Entries of the hist table: distinct (location, protocol, reason) keys; a
@@ -198,7 +174,7 @@ export function decodeHistEntry(entry: HistEntry, count: number, ctx: KfreeSkbCo
   const sym = SYMBOLIC_RE.exec(loc[2] ?? '')
   const location = sym ? `${sym[1]}+0x${sym[2]}${sym[3] ? ` [${sym[3]}]` : ''}` : (ctx.kallsyms()?.symbolize(addr) ?? addressText(addr))
   const code = ctx.hasReason ? Number(entry.keys.get('reason')) : NaN
-  const family: Family | null = protocol === ETH_P_IP ? 4 : protocol === ETH_P_IPV6 ? 6 : null
+  const family = familyOfProtocol(protocol)
   return {
     kind: 'skb-drop-count',
     location,
@@ -240,7 +216,7 @@ export function decodeKfreeSkb(body: string, ctx: KfreeSkbContext): SkbDropCount
       reasonCode = ctx.reasons.code(text)
     }
   }
-  const family: Family | null = protocol === ETH_P_IP ? 4 : protocol === ETH_P_IPV6 ? 6 : null
+  const family = familyOfProtocol(protocol)
   return {
     kind: 'skb-drop-count',
     location: loc.location,

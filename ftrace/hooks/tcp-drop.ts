@@ -8,40 +8,17 @@
 // Drops whose socket is not in /proc/net/tcp{,6} (UDP sockets, closed ones)
 // are counted as unresolved, never guessed.
 import type { RunRequest } from '../../lib/backend.js'
-import type { TcpDropEvent } from '../../lib/events.js'
+import type { KindOptions, TcpDropEvent } from '../../lib/events.js'
 import type { FilterName, FilterPlace } from '../../lib/filters.js'
 import { commOfPid } from '../../lib/kernel/comm.js'
 import { DropReasons } from '../../lib/kernel/drop-reasons.js'
 import { cleanFrame } from '../../lib/kernel/stack-frames.js'
 import { expectedPointerMode, procNetTcpProblem, SocketTable } from '../../lib/kernel/socket-table.js'
-import { hasField, type EventFormat } from '../format.js'
+import { hasField } from '../format.js'
 import { parseKeyValues } from '../trace-line.js'
-import type { TracepointHook } from './hook.js'
+import type { TraceEventLine, TracepointHook, TracepointRun } from './hook.js'
 
 const FILTERS: Partial<Record<FilterName, FilterPlace>> = { family: 'user', port: 'user', addr: 'user', netns: 'user', reason: 'kernel' }
-
-interface JoinState {
-  table: SocketTable
-  reasons: DropReasons
-  unresolved: number
-  hidden: number
-}
-
-const states = new WeakMap<RunRequest, JoinState>()
-
-function state(fmt: EventFormat, req: RunRequest): JoinState {
-  let s = states.get(req)
-  if (!s) {
-    s = {
-      table: new SocketTable({ tables: ['tcp', 'tcp6'], netns: req.filters.netns }),
-      reasons: DropReasons.load({ symbolic: fmt.symbolic.get('reason') ?? null }),
-      unresolved: 0,
-      hidden: 0,
-    }
-    states.set(req, s)
-  }
-  return s
-}
 
 function joinProblem(): string | null {
   const { mode, kptrRestrict } = expectedPointerMode()
@@ -50,59 +27,71 @@ function joinProblem(): string | null {
   return procNetTcpProblem()
 }
 
-export const tcpDrop: TracepointHook = {
-  kind: 'tcp-drop',
+const CANNOT_SEE = [
+  'TCP flags (FLAGS prints -)',
+  'drops without a receiving socket (no rx_sk): SYNs to closed ports, drops before the socket lookup',
+  'drops on sockets that closed before /proc/net/tcp was read (counted as unresolved)',
+  'the sender of segments dropped on listening sockets (/proc shows no peer; counted as unresolved)',
+  'ifindex and device',
+]
+
+export const tcpDrop: TracepointHook<'tcp-drop'> = {
   system: 'skb',
   event: 'kfree_skb',
-  plan(fmt, req) {
+  plan(fmt, request, run) {
     const fields = ['pid', 'comm', 'family', 'saddr', 'sport', 'daddr', 'dport', 'state', 'reason', 'location', 'stack']
-    const cannotSee = [
-      'TCP flags (FLAGS prints -)',
-      'drops without a receiving socket (no rx_sk): SYNs to closed ports, drops before the socket lookup',
-      'drops on sockets that closed before /proc/net/tcp was read (counted as unresolved)',
-      'the sender of segments dropped on listening sockets (/proc shows no peer; counted as unresolved)',
-      'ifindex and device',
-    ]
     let reason: string | null = null
     if (!hasField(fmt, 'rx_sk')) reason = 'skb:kfree_skb has no rx_sk field on this kernel (added in 6.11): ftrace cannot tell TCP drops here'
     else if (!hasField(fmt, 'reason')) reason = 'skb:kfree_skb has no reason field'
     else reason = joinProblem()
-    if (reason === null && req.owner) reason = '--owner: ftrace has no socket inode for drops (use the bpf backend)'
-    if (reason === null) {
-      const unknown = req.filters.reasons.filter((r) => state(fmt, req).reasons.code(r) === null)
-      if (unknown.length) reason = `--reason ${unknown.join(', ')}: not a drop reason of this kernel`
+    if (reason === null && request.options.owner) reason = '--owner: ftrace has no socket inode for drops (use the bpf backend)'
+    let reasons: DropReasons | undefined
+    const reasonTable = () => (reasons ??= DropReasons.load({ symbolic: fmt.symbolic.get('reason') ?? null }))
+    return {
+      info: { usable: reason === null, reason, fields, filters: FILTERS, cannotSee: CANNOT_SEE, reasons: reasonTable },
+      open: () => new TcpDropRun(reasonTable(), request.options, run),
     }
-    return { usable: reason === null, reason, fields, filters: FILTERS, cannotSee }
   },
-  instanceOptions() {
-    // Same representation as /proc/net/tcp: hashed on both sides, or raw on both.
-    return { 'hash-ptr': expectedPointerMode().mode !== 'raw' }
-  },
-  kernelFilter(fmt, req) {
-    const parts = ['rx_sk != 0']
-    const s = state(fmt, req)
-    const codes = req.filters.reasons.map((r) => s.reasons.code(r)).filter((c): c is number => c !== null)
-    if (codes.length) parts.push(`(${codes.map((c) => `reason == ${c}`).join(' || ')})`)
-    return parts.join(' && ')
-  },
-  decode(line, { format, req }) {
-    const s = state(format, req)
+}
+
+/** One run's join of kfree_skb lines with /proc/net/tcp{,6}. */
+class TcpDropRun implements TracepointRun {
+  readonly #table: SocketTable
+  readonly #reasons: DropReasons
+  readonly #options: KindOptions['tcp-drop']
+  readonly #netns: number | null
+  readonly kernelFilter: string
+  /** Same representation as /proc/net/tcp: hashed on both sides, or raw on both. */
+  readonly instanceOptions = { 'hash-ptr': expectedPointerMode().mode !== 'raw' }
+  #unresolved = 0
+  #hidden = 0
+
+  constructor(reasons: DropReasons, options: KindOptions['tcp-drop'], run: RunRequest) {
+    this.#reasons = reasons
+    this.#options = options
+    this.#netns = run.filters.netns
+    this.#table = new SocketTable({ tables: ['tcp', 'tcp6'], netns: run.filters.netns })
+    const codes = run.filters.reasons.map((r) => reasons.code(r)).filter((c): c is number => c !== null)
+    this.kernelFilter = ['rx_sk != 0', ...(codes.length ? [`(${codes.map((c) => `reason == ${c}`).join(' || ')})`] : [])].join(' && ')
+  }
+
+  decode(line: TraceEventLine): TcpDropEvent | null {
     const kv = parseKeyValues(line.body)
     const sock = kv.get('rx_sk')
     if (!sock) return null
-    const entry = s.table.lookup(sock)
+    const entry = this.#table.lookup(sock)
     // A listener's /proc line has no peer: the segment's source is unknown.
     if (!entry || entry.state === 'LISTEN') {
-      s.unresolved++
+      this.#unresolved++
       return null
     }
     const reasonName = /reason: (\S+)\s*$/.exec(line.body)?.[1] ?? null
-    if (req.hideNotSpecified && reasonName === 'NOT_SPECIFIED') {
-      s.hidden++
+    if (this.#options.hideNotSpecified && reasonName === 'NOT_SPECIFIED') {
+      this.#hidden++
       return null
     }
     const location = kv.get('location')
-    const e: TcpDropEvent = {
+    return {
       kind: 'tcp-drop',
       tsNs: line.tsNs,
       pid: line.pid,
@@ -116,19 +105,18 @@ export const tcpDrop: TracepointHook = {
       state: entry.state,
       tcpflags: null,
       reason: reasonName,
-      reasonCode: reasonName === null ? null : s.reasons.code(reasonName),
+      reasonCode: reasonName === null ? null : this.#reasons.code(reasonName),
       location: location ? cleanFrame(location) : null,
-      netns: req.filters.netns,
+      netns: this.#netns,
       ifindex: null,
       dev: null,
       stack: null,
       owner: null,
       skbId: kv.get('skbaddr') ?? null,
     }
-    return e
-  },
-  stats(req) {
-    const s = states.get(req)
-    return { unresolved: s?.unresolved ?? 0, hiddenNotSpecified: s?.hidden ?? 0 }
-  },
+  }
+
+  stats(): { unresolved: number; hidden: number } {
+    return { unresolved: this.#unresolved, hidden: this.#hidden }
+  }
 }

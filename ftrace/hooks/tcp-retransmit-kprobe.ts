@@ -3,17 +3,16 @@
 // and tcp_send_loss_probe(sk). The IPv4 tuple, family and state come from the
 // socket's struct sock_common; IPv6 addresses from /proc/net/tcp6 joined on
 // the raw pointer (SPEC §2, §5).
-import type { RunRequest } from '../../lib/backend.js'
-import type { EventKind, RetransmitEvent } from '../../lib/events.js'
+import type { RetransmitEvent } from '../../lib/events.js'
 import type { FilterName, FilterPlace } from '../../lib/filters.js'
 import { commOfPid } from '../../lib/kernel/comm.js'
 import { tcpStateName } from '../../lib/kernel/tcp-states.js'
 import { parseKeyValues } from '../trace-line.js'
-import type { KprobeDecodeContext, KprobeDecoded, KprobeHook, KprobePlanContext } from './kprobe-hook.js'
+import type { KprobeDecoded, KprobeHook, KprobePlanContext } from './kprobe-hook.js'
 import { AF_INET, AF_INET6, LOOPBACK4_IPV6, ipv4FromU32, netU16FromPort, portFromNetU16, sockCommonArgs, type ArgRegister, type SockCommonLayout } from './sock-common-args.js'
 
-interface Spec {
-  kind: EventKind & RetransmitEvent['kind']
+interface Spec<K extends RetransmitEvent['kind']> {
+  kind: K
   symbol: string
   suffix: string
   /** Register holding the socket whose flow is reported. */
@@ -28,31 +27,28 @@ function filterPlaces(layout: SockCommonLayout): Partial<Record<FilterName, Filt
   return { port: 'kernel', family: 'user', addr: 'user', netns: layout.netns ? 'kernel' : 'none' }
 }
 
-function sockKprobe(spec: Spec): KprobeHook {
+function sockKprobe<K extends RetransmitEvent['kind']>(spec: Spec<K>): KprobeHook<K> {
   return {
-    kind: spec.kind,
     symbol: spec.symbol,
     suffix: spec.suffix,
-    plan(req: RunRequest, ctx: KprobePlanContext) {
+    plan(_request, ctx: KprobePlanContext) {
       const fields = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'stack']
       if (ctx.layout.netns) fields.push('netns')
       const cannotSee = [...spec.cannotSee, 'sequence numbers']
       if (!ctx.layout.netns) cannotSee.push('network namespace (no BTF to locate it)')
       cannotSee.push(ctx.joinProblem ? `addresses of IPv6 sockets (${ctx.joinProblem})` : 'addresses of IPv6 sockets gone from /proc/net/tcp6 before it was read')
-      let reason: string | null = null
-      if (req.fields.includes('seq')) reason = `--seq: kprobe ${spec.symbol} reads no sequence number`
-      else if (req.includeFailed && spec.kind === 'tcp-retransmit') reason = `--err: kprobe ${spec.symbol} sees the attempt, not its result`
-      return { usable: reason === null, reason, fields, filters: filterPlaces(ctx.layout), cannotSee }
+      const fieldNotes = { err: '(it sees the attempt, not its result)' }
+      return { usable: true, reason: null, fields, filters: filterPlaces(ctx.layout), cannotSee, fieldNotes }
     },
     args: (layout) => sockCommonArgs(spec.reg, layout, spec.pointerName),
-    kernelFilter(req, layout) {
+    kernelFilter(run, layout) {
       const parts: string[] = []
       // skc_num is host order, skc_dport network order (as read, little endian).
-      if (req.filters.ports.length > 0) parts.push('(' + req.filters.ports.map((p) => `lport == ${p} || dport == ${netU16FromPort(p)}`).join(' || ') + ')')
-      if (req.filters.netns !== null && layout.netns) parts.push(`netns == ${req.filters.netns}`)
+      if (run.filters.ports.length > 0) parts.push('(' + run.filters.ports.map((p) => `lport == ${p} || dport == ${netU16FromPort(p)}`).join(' || ') + ')')
+      if (run.filters.netns !== null && layout.netns) parts.push(`netns == ${run.filters.netns}`)
       return parts.join(' && ')
     },
-    decode(line, ctx: KprobeDecodeContext): KprobeDecoded | null {
+    decode(line, sockets): KprobeDecoded | null {
       const kv = parseKeyValues(line.body)
       const num = (k: string) => {
         const v = kv.get(k)
@@ -87,7 +83,7 @@ function sockKprobe(spec: Spec): KprobeHook {
         return { event, unresolved: false }
       }
       if (family !== AF_INET6) return null
-      const entry = ctx.sockets?.lookup(pointer) ?? null
+      const entry = sockets?.lookup(pointer) ?? null
       if (entry) {
         event.family = entry.family
         event.laddr = entry.laddr
@@ -144,4 +140,3 @@ export const tcpLossProbeKprobe = sockKprobe({
   cannotSee: ['whether a probe was sent: every call is counted (the kernel may decide not to probe)'],
 })
 
-export const KPROBE_HOOKS: readonly KprobeHook[] = [tcpRetransmitKprobe, tcpRtxSynackKprobe, tcpLossProbeKprobe]

@@ -9,9 +9,9 @@ import type { FilterName, FilterPlace } from '../../lib/filters.js'
 import { commOfPid } from '../../lib/kernel/comm.js'
 import { fromIpv6Bytes, ipv6Bytes, parseInetAddr, type InetAddr } from '../../lib/kernel/inet-addr.js'
 import { normalizeTcpState } from '../../lib/kernel/tcp-states.js'
-import { hasField, type EventFormat } from '../format.js'
+import { hasField } from '../format.js'
 import { parseKeyValues } from '../trace-line.js'
-import type { TracepointHook } from './hook.js'
+import type { TraceEventLine, TracepointHook } from './hook.js'
 
 const FILTER_PLACES: Partial<Record<FilterName, FilterPlace>> = {
   port: 'kernel',
@@ -20,19 +20,13 @@ const FILTER_PLACES: Partial<Record<FilterName, FilterPlace>> = {
   netns: 'none',
 }
 
-function unusableFor(req: RunRequest, event: string, fmt: EventFormat, extra: { seq: boolean }): string | null {
-  if (req.filters.netns !== null) return `--netns: tcp:${event} has no network-namespace field`
-  // SYN-ACKs have no sequence number worth a column: --seq prints `-` for them.
-  if (event === 'tcp_retransmit_skb' && req.fields.includes('seq') && !extra.seq) return `--seq: tcp:${event} has no sequence-number field`
-  if (req.includeFailed && event === 'tcp_retransmit_skb' && !hasField(fmt, 'err')) {
-    return '--err: tcp:tcp_retransmit_skb has no err field on this kernel (added in 6.17): failed attempts are not traced'
-  }
-  return null
+function netnsProblem(run: RunRequest, event: string): string | null {
+  return run.filters.netns !== null ? `--netns: tcp:${event} has no network-namespace field` : null
 }
 
-function portFilter(req: RunRequest): string {
-  if (req.filters.ports.length === 0) return ''
-  return '(' + req.filters.ports.map((p) => `sport == ${p} || dport == ${p}`).join(' || ') + ')'
+function portFilter(run: RunRequest): string {
+  if (run.filters.ports.length === 0) return ''
+  return '(' + run.filters.ports.map((p) => `sport == ${p} || dport == ${p}`).join(' || ') + ')'
 }
 
 function address(kv: Map<string, string>, v6Key: string, v4Key: string): InetAddr | null {
@@ -49,12 +43,10 @@ function comm(raw: string, pid: number): string | null {
   return raw === '<...>' ? commOfPid(pid) : raw
 }
 
-type TraceEvent = { comm: string; pid: number; tsNs: bigint }
-
 /** The fields both events print the same way: addresses, ports, task, socket. */
 function retransmitEvent(
   kind: RetransmitEvent['kind'],
-  line: TraceEvent,
+  line: Omit<TraceEventLine, 'body'>,
   kv: Map<string, string>,
   extra: Pick<RetransmitEvent, 'state' | 'err'>,
 ): RetransmitEvent | null {
@@ -79,50 +71,48 @@ function retransmitEvent(
   }
 }
 
-export const tcpRetransmitSkb: TracepointHook = {
-  kind: 'tcp-retransmit',
+export const tcpRetransmitSkb: TracepointHook<'tcp-retransmit'> = {
   system: 'tcp',
   event: 'tcp_retransmit_skb',
-  plan(fmt, req) {
+  plan(fmt, request, run) {
+    const hasErr = hasField(fmt, 'err')
     const fields = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'stack']
-    if (hasField(fmt, 'err')) fields.push('err')
-    const reason = unusableFor(req, 'tcp_retransmit_skb', fmt, { seq: false })
+    if (hasErr) fields.push('err')
+    const reason = netnsProblem(run, 'tcp_retransmit_skb')
     const cannotSee = ['sequence numbers', 'network namespace']
-    if (!hasField(fmt, 'err')) cannotSee.push('failed retransmit attempts (no err field before 6.17)')
-    return { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee }
-  },
-  kernelFilter(fmt, req) {
-    const parts: string[] = []
-    // Default set = retransmits handed to the device (what TcpRetransSegs counts).
-    if (hasField(fmt, 'err') && !req.includeFailed) parts.push('err == 0')
-    const ports = portFilter(req)
-    if (ports) parts.push(ports)
-    return parts.join(' && ')
-  },
-  decode(line, { req }) {
-    const kv = parseKeyValues(line.body)
-    const errText = kv.get('err')
-    const err = errText === undefined ? null : Number(errText)
-    if (err !== null && err !== 0 && !req.includeFailed) return null
-    const state = kv.get('state')
-    return retransmitEvent('tcp-retransmit', line, kv, { state: state === undefined ? null : normalizeTcpState(state), err })
+    if (!hasErr) cannotSee.push('failed retransmit attempts (no err field before 6.17)')
+    const includeFailed = request.options.includeFailed
+    return {
+      info: { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee, fieldNotes: { err: 'on this kernel (added in 6.17): failed attempts are not traced' } },
+      open: () => ({
+        // Default set = retransmits handed to the device (what TcpRetransSegs counts).
+        kernelFilter: [hasErr && !includeFailed ? 'err == 0' : '', portFilter(run)].filter(Boolean).join(' && '),
+        decode(line) {
+          const kv = parseKeyValues(line.body)
+          const errText = kv.get('err')
+          const err = errText === undefined ? null : Number(errText)
+          if (err !== null && err !== 0 && !includeFailed) return null
+          const state = kv.get('state')
+          return retransmitEvent('tcp-retransmit', line, kv, { state: state === undefined ? null : normalizeTcpState(state), err })
+        },
+      }),
+    }
   },
 }
 
-export const tcpRetransmitSynack: TracepointHook = {
-  kind: 'tcp-synack-retransmit',
+export const tcpRetransmitSynack: TracepointHook<'tcp-synack-retransmit'> = {
   system: 'tcp',
   event: 'tcp_retransmit_synack',
-  plan(fmt, req) {
+  plan(_fmt, _request, run) {
     const fields = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'stack']
-    const reason = unusableFor(req, 'tcp_retransmit_synack', fmt, { seq: false })
-    return { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee: ['sequence numbers', 'network namespace'] }
-  },
-  kernelFilter(_fmt, req) {
-    return portFilter(req)
-  },
-  decode(line) {
-    // The request socket is in SYN_RECV by definition; the event has no state field.
-    return retransmitEvent('tcp-synack-retransmit', line, parseKeyValues(line.body), { state: 'SYN_RECV', err: null })
+    const reason = netnsProblem(run, 'tcp_retransmit_synack')
+    return {
+      info: { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee: ['sequence numbers', 'network namespace'] },
+      open: () => ({
+        kernelFilter: portFilter(run),
+        // The request socket is in SYN_RECV by definition; the event has no state field.
+        decode: (line) => retransmitEvent('tcp-synack-retransmit', line, parseKeyValues(line.body), { state: 'SYN_RECV', err: null }),
+      }),
+    }
   },
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js'
 import type { Filters } from '../filters.js'
 import type { Family } from '../events.js'
 import { parseInetAddr } from '../kernel/inet-addr.js'
+import { asList, integerIn, positiveNumber } from './option-spec.js'
 
 export interface CommonOptions {
   backend: 'auto' | BackendName
@@ -50,26 +51,6 @@ export function commonOptionDefs(perEventTool: boolean): Record<string, Options>
   return defs
 }
 
-function asList(v: unknown): unknown[] {
-  if (v === undefined) return []
-  return Array.isArray(v) ? v : [v]
-}
-
-function positiveNumber(name: string, v: unknown): number | null {
-  if (v === undefined) return null
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new UsageError(`${name}: needs a positive number, not "${String(v)}"`)
-  }
-  return v
-}
-
-function integerInRange(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new UsageError(`${name}: needs an integer from ${min} to ${max}, not "${String(v)}"`)
-  }
-  return v
-}
-
 /** inode | /proc/PID/ns/net | /run/netns/NAME | NAME → the netns inode number. */
 export function resolveNetns(spec: string): number {
   if (/^\d+$/.test(spec)) return Number(spec)
@@ -96,7 +77,7 @@ export function resolveNetns(spec: string): number {
 export function parseCommonOptions(a: Record<string, unknown>, perEventTool: boolean): CommonOptions {
   if (a['4'] && a['6']) throw new UsageError('-4 and -6 exclude each other')
   const family: Family | null = a['4'] ? 4 : a['6'] ? 6 : null
-  const ports = asList(a.port).map((p) => integerInRange('--port', p, 1, 65535))
+  const ports = asList(a.port).map((p) => integerIn('--port', p, 1, 65535))
   const addrs = asList(a.addr).map((s) => {
     const addr = parseInetAddr(String(s))
     if (!addr) throw new UsageError(`--addr: "${String(s)}" is not an IPv4 or IPv6 address`)
@@ -104,20 +85,20 @@ export function parseCommonOptions(a: Record<string, unknown>, perEventTool: boo
     return addr.text
   })
   const netns = a.netns === undefined ? null : resolveNetns(String(a.netns))
-  const maxEvents = a['max-events'] === undefined ? null : integerInRange('--max-events', a['max-events'], 1, Number.MAX_SAFE_INTEGER)
-  const rateLimit = perEventTool ? integerInRange('--rate-limit', a['rate-limit'], 0, 100_000_000) : 0
+  const maxEvents = a['max-events'] === undefined ? null : integerIn('--max-events', a['max-events'], 1, Number.MAX_SAFE_INTEGER)
+  const rateLimit = perEventTool ? integerIn('--rate-limit', a['rate-limit'], 0, 100_000_000) : 0
   return {
     backend: a.backend as CommonOptions['backend'],
     hookType: a['hook-type'] as HookChoice,
     listBackends: Boolean(a['list-backends']),
-    durationS: positiveNumber('--duration', a.duration),
+    durationS: a.duration === undefined ? null : positiveNumber('--duration', a.duration),
     maxEvents,
     json: Boolean(a.json),
     filters: { family, ports, addrs, netns, reasons: [] },
     quiet: Boolean(a.quiet),
     debug: Boolean(a.debug),
     rateLimit,
-    bufferKb: integerInRange('--buffer-kb', a['buffer-kb'], 64, 1024 * 1024),
+    bufferKb: integerIn('--buffer-kb', a['buffer-kb'], 64, 1024 * 1024),
     allowSysctl: Boolean(a['allow-sysctl']),
   }
 }

@@ -2,13 +2,13 @@
 // type; per event kind the hook, the fields, where each filter is applied and
 // what the hook cannot see (SPEC §2). Text, or one JSON object with -j.
 import type { BackendReport, HookType } from '../backend.js'
+import type { KindRequest } from '../events.js'
 import { jsonLine } from '../format/json.js'
-import type { KindRequest } from '../backend.js'
 
 export function formatBackendReports(
   tool: string,
   reports: BackendReport[],
-  kinds: KindRequest[],
+  kinds: readonly KindRequest[],
   selected: string | null,
   json: boolean,
 ): string {

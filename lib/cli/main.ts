@@ -2,11 +2,11 @@
 // (`tool: error: …`) and its exit code; stack traces only with --debug.
 import { ExitCode, ToolError } from '../errors.js'
 import { TOOLS, type ToolName } from '../tools/index.js'
+import type { ToolDefinition } from '../tools/tool.js'
 import { runTool, type ToolProcess } from './run-tool.js'
 
 export async function main(name: ToolName, proc: NodeJS.Process): Promise<void> {
-  const tool = TOOLS[name]
-  const debug = proc.argv.includes('--debug')
+    const debug = proc.argv.includes('--debug')
   const toolProc: ToolProcess = {
     argv: proc.argv.slice(2),
     stdout: proc.stdout,
@@ -16,7 +16,7 @@ export async function main(name: ToolName, proc: NodeJS.Process): Promise<void> 
   }
   let code: number
   try {
-    code = await runTool(tool, toolProc)
+    code = await runTool<unknown>(TOOLS[name] as ToolDefinition<unknown>, toolProc)
   } catch (err) {
     code = reportError(name, err, debug, proc.stderr)
   }

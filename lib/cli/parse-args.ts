@@ -3,7 +3,8 @@
 import { createRequire } from 'node:module'
 import type yargsFactory from 'yargs'
 import { UsageError } from '../errors.js'
-import type { ToolDefinition, ToolArgs } from '../tools/tool.js'
+import type { ToolDefinition } from '../tools/tool.js'
+import { yargsOptions } from './option-spec.js'
 import { commonOptionDefs } from './common-options.js'
 import { VERSION } from './version.js'
 
@@ -12,9 +13,11 @@ import { VERSION } from './version.js'
 // every start, a third of the start-up budget.
 const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof yargsFactory
 
+export type ToolArgs = Record<string, unknown>
+
 export type ParsedArgs = { kind: 'run'; args: ToolArgs } | { kind: 'printed'; text: string }
 
-export function buildParser(tool: ToolDefinition, argv: readonly string[]) {
+export function buildParser<O>(tool: ToolDefinition<O>, argv: readonly string[]) {
   const y = yargs([...argv])
     .scriptName(tool.name)
     // Messages in one language whatever LANG says (scripts match on them).
@@ -23,7 +26,7 @@ export function buildParser(tool: ToolDefinition, argv: readonly string[]) {
     .usage(`Usage: ${tool.name} [options]\n\n${tool.summary}`)
     .parserConfiguration({ 'boolean-negation': false, 'camel-case-expansion': false, 'duplicate-arguments-array': true })
     .options(commonOptionDefs(tool.perEventTool))
-    .options(tool.options)
+    .options(yargsOptions(tool.options))
     .strict()
     .help(false)
     .version(false)
@@ -39,7 +42,7 @@ export function buildParser(tool: ToolDefinition, argv: readonly string[]) {
   return y
 }
 
-export async function parseArgs(tool: ToolDefinition, argv: readonly string[]): Promise<ParsedArgs> {
+export async function parseArgs<O>(tool: ToolDefinition<O>, argv: readonly string[]): Promise<ParsedArgs> {
   const parser = buildParser(tool, argv)
   const args = (await parser.parseAsync()) as ToolArgs
   if (args.help) return { kind: 'printed', text: await parser.getHelp() }

@@ -8,7 +8,8 @@ import type { Event, SkbDropCountEvent } from '../events.js'
 import { localHms } from '../format/clock.js'
 import { jsonLine } from '../format/json.js'
 import { safeText } from '../format/text.js'
-import { MetricsServer, openMetricsText, parseListenAddress } from '../prometheus.js'
+import { MetricsServer, openMetricsText } from '../prometheus.js'
+import type { DropwatchOptions } from './dropwatch.js'
 import type { OutputContext, RunTotals, ToolOutput } from './tool.js'
 
 export type GroupBy = 'location' | 'reason' | 'both' | 'dev'
@@ -120,7 +121,7 @@ export function dropwatchBanner(backend: string, plans: readonly KindPlan[]): st
 
 export class DropwatchOutput implements ToolOutput {
   readonly perEvent = false
-  readonly #ctx: OutputContext
+  readonly #ctx: OutputContext<DropwatchOptions>
   readonly #f: DropwatchFormat
   readonly #intervalS: number
   readonly #interval: DropTable
@@ -132,19 +133,15 @@ export class DropwatchOutput implements ToolOutput {
   #lostSeen = 0
   #intervals = 0
 
-  constructor(ctx: OutputContext) {
+  constructor(ctx: OutputContext<DropwatchOptions>) {
     this.#ctx = ctx
-    const a = ctx.args
-    this.#f = {
-      by: (typeof a.by === 'string' ? a.by : 'both') as GroupBy,
-      top: typeof a.top === 'number' ? a.top : null,
-      addresses: Boolean(a.addresses),
-    }
-    this.#intervalS = typeof a.interval === 'number' ? a.interval : 5
+    const o = ctx.options
+    this.#f = { by: o.by, top: o.top, addresses: o.addresses }
+    this.#intervalS = o.interval
     this.#interval = new DropTable(this.#f.by)
     this.#run = new DropTable(this.#f.by)
     this.#server =
-      typeof a.prometheus === 'string' ? new MetricsServer(parseListenAddress(a.prometheus), () => openMetricsText(this.#metrics.sorted(), this.#lostSeen)) : null
+      o.prometheus ? new MetricsServer(o.prometheus, () => openMetricsText(this.#metrics.sorted(), this.#lostSeen)) : null
   }
 
   async start(): Promise<void> {

@@ -5,6 +5,7 @@ import type { RetransmitEvent } from '../events.js'
 import { jsonLine } from '../format/json.js'
 import { localHms } from '../format/clock.js'
 import { col, endpoint, safeText } from '../format/text.js'
+import type { TcpretransOptions } from './tcpretrans.js'
 import type { OutputContext, RunTotals, ToolOutput } from './tool.js'
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]))
@@ -26,6 +27,11 @@ export function errText(err: number | null): string {
   return name ? `${err}(${name})` : String(err)
 }
 
+function stackText(stack: RetransmitEvent['stack']): string {
+  if (stack === 'not-sampled') return '\t(stack not sampled)\n'
+  return stack ? stack.map((f) => `\t${f}\n`).join('') : '\t(stack not recorded)\n'
+}
+
 interface FlowCount {
   e: RetransmitEvent
   count: number
@@ -33,19 +39,19 @@ interface FlowCount {
 
 export class TcpretransOutput implements ToolOutput {
   readonly perEvent: boolean
-  readonly #ctx: OutputContext
+  readonly #ctx: OutputContext<TcpretransOptions>
   readonly #seq: boolean
   readonly #err: boolean
   readonly #stack: boolean
   #counts = new Map<string, FlowCount>()
   readonly #totals = { retransmit: 0, synack: 0, tlp: 0, failed: 0 }
 
-  constructor(ctx: OutputContext) {
+  constructor(ctx: OutputContext<TcpretransOptions>) {
     this.#ctx = ctx
-    this.perEvent = !ctx.args.count
-    this.#seq = Boolean(ctx.args.seq)
-    this.#err = Boolean(ctx.args.err)
-    this.#stack = Boolean(ctx.args.stack)
+    this.perEvent = !ctx.options.count
+    this.#seq = ctx.options.seq
+    this.#err = ctx.options.err
+    this.#stack = ctx.options.stack
   }
 
   header(): void {
@@ -82,7 +88,7 @@ export class TcpretransOutput implements ToolOutput {
     if (this.#seq) line += ` ${col(e.seq ?? '-', 10)}`
     if (this.#err) line += ` ${errText(e.err)}`
     line = line.trimEnd() + '\n'
-    if (this.#stack) line += e.stack ? e.stack.map((f) => `\t${f}\n`).join('') : '\t(stack not recorded)\n'
+    if (this.#stack) line += stackText(e.stack)
     this.#ctx.out(line)
   }
 
@@ -103,7 +109,7 @@ export class TcpretransOutput implements ToolOutput {
     }
     if (this.#seq) r.seq = e.seq
     if (this.#err) r.err = e.err ?? 0
-    if (this.#stack) r.stack = e.stack
+    if (this.#stack) r.stack = e.stack === 'not-sampled' ? null : e.stack
     r.backend = this.#ctx.backend
     return r
   }
@@ -125,7 +131,7 @@ export class TcpretransOutput implements ToolOutput {
       return
     }
     let text = ''
-    if (this.#ctx.args.interval) text += `${localHms(new Date())}\n`
+    if (this.#ctx.options.interval !== null) text += `${localHms(new Date())}\n`
     text += `${col('LADDR:LPORT', 28)} <-> ${col('RADDR:RPORT', 28)} RETRANSMITS\n`
     for (const { e, count } of rows) {
       text += `${col(endpoint(e.laddr, e.lport), 28)} <-> ${col(endpoint(e.raddr, e.rport), 28)} ${count}\n`
@@ -154,7 +160,7 @@ export class TcpretransOutput implements ToolOutput {
       return
     }
     let s = `${t.retransmit + t.synack} retransmits (${t.synack} SYN-ACK)`
-    if (this.#ctx.args.lossprobe) s += `, ${t.tlp} loss probes`
+    if (this.#ctx.options.lossprobe) s += `, ${t.tlp} loss probes`
     if (this.#err) s += `, ${t.failed} failed attempts`
     s += `, ${totals.lost} lost`
     if (totals.suppressed) s += `, ${totals.suppressed} lines suppressed by --rate-limit`

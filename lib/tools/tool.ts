@@ -1,16 +1,17 @@
-// What a tool is: a declarative description (options, event kinds, output).
-// Tools never know which backend runs; lib/cli/run-tool.ts wires them up.
-import type { Options } from 'yargs'
-import type { KindPlan, KindRequest, OptionalField } from '../backend.js'
-import type { Event } from '../events.js'
+// What a tool is: a declarative description — its typed options (declared
+// once), the event kinds it asks for with each kind's own options, and its
+// output. Tools never know which backend runs; lib/cli/run-tool.ts wires them up.
+import type { KindPlan } from '../backend.js'
+import type { Event, KindRequest } from '../events.js'
+import type { Filters } from '../filters.js'
 import type { CommonOptions } from '../cli/common-options.js'
+import type { OptionSpecs } from '../cli/option-spec.js'
 import type { EventClock } from '../format/clock.js'
 
-export type ToolArgs = Record<string, unknown>
-
-export interface OutputContext {
+export interface OutputContext<O> {
   common: CommonOptions
-  args: ToolArgs
+  /** The tool's own options, typed (the same values its requests were made from). */
+  options: O
   backend: string
   clock: EventClock
   /** Buffered stdout (flushed per poll batch). */
@@ -23,8 +24,8 @@ export interface RunTotals {
   lost: number
   suppressed: number
   unresolved: number
-  /** Drops hidden because their reason is NOT_SPECIFIED (tcpdrop). */
-  hiddenNotSpecified: number
+  /** Events the tool's options hid (tcpdrop: reason NOT_SPECIFIED). */
+  hidden: number
   durationS: number
 }
 
@@ -46,7 +47,7 @@ export interface ToolOutput {
   close?(): void
 }
 
-export interface ToolDefinition {
+export interface ToolDefinition<O> {
   name: 'tcpdrop' | 'tcpretrans' | 'dropwatch'
   /** One line for --help and the banner. */
   summary: string
@@ -58,22 +59,21 @@ export interface ToolDefinition {
   examples: Array<[string, string]>
   /** Extra notes printed at the end of --help. */
   helpNotes?: string
-  options: Record<string, Options>
+  /** The tool's own options, in --help order. */
+  options: OptionSpecs<O>
   /** Per-event tools have --rate-limit. */
   perEventTool: boolean
-  /** Whether this run prints a line per event (then --rate-limit applies). */
-  printsEachEvent(args: ToolArgs): boolean
   /** What -n counts: events (tcpdrop, tcpretrans) or printed intervals (dropwatch). */
   maxCounts: 'events' | 'intervals'
-  /** Checks option combinations; throws UsageError. */
-  validate(args: ToolArgs, common: CommonOptions): void
-  kinds(args: ToolArgs): KindRequest[]
-  /** Every kind the tool can use, for --list-backends (optional ones not required). */
-  allKinds(args: ToolArgs): KindRequest[]
-  fields(args: ToolArgs): OptionalField[]
-  includeFailed(args: ToolArgs): boolean
-  /** Drops with reason NOT_SPECIFIED are hidden (and counted) — tcpdrop's default. */
-  hidesNotSpecified?(args: ToolArgs): boolean
-  intervalSeconds(args: ToolArgs): number | null
-  createOutput(ctx: OutputContext): ToolOutput
+  /** Checks combinations of options; throws UsageError. */
+  check?(o: O): void
+  /** Filters the tool's own options add to the common ones (--reason). */
+  filters?(o: O): Partial<Filters>
+  /** Whether this run prints a line per event (then --rate-limit applies). */
+  printsEachEvent(o: O): boolean
+  /** The kinds this run needs, each with its options; with `all`, every kind
+   *  the tool can use (for --list-backends; the optional ones not required). */
+  requests(o: O, all: boolean): KindRequest[]
+  intervalSeconds(o: O): number | null
+  createOutput(ctx: OutputContext<O>): ToolOutput
 }

@@ -3,6 +3,7 @@ import type { CommonOptions } from '../../lib/cli/common-options.js'
 import type { SkbDropCountEvent } from '../../lib/events.js'
 import { NO_FILTERS } from '../../lib/filters.js'
 import { EventClock } from '../../lib/format/clock.js'
+import type { DropwatchOptions } from '../../lib/tools/dropwatch.js'
 import { dropwatchBanner, DropwatchOutput } from '../../lib/tools/dropwatch-output.js'
 
 const common = (json: boolean): CommonOptions => ({
@@ -20,11 +21,11 @@ const common = (json: boolean): CommonOptions => ({
   allowSysctl: false,
 })
 
-function output(args: Record<string, unknown> = {}, json = false) {
+function output(options: Partial<DropwatchOptions> = {}, json = false) {
   let text = ''
   const o = new DropwatchOutput({
     common: common(json),
-    args: { interval: 5, by: 'both', ...args },
+    options: { interval: 5, by: 'both', addresses: false, top: null, reasons: [], prometheus: null, ...options },
     backend: 'ftrace',
     clock: new EventClock(),
     out: (s) => (text += s),
@@ -60,7 +61,7 @@ t.test('text: SPEC §6 layout, sorted by count, 0-drop intervals, summary', asyn
   feed(o)
   o.interval({ lost: 0 })
   o.interval({ lost: 0 })
-  o.finish({ lost: 0, suppressed: 0, unresolved: 0, hiddenNotSpecified: 0, durationS: 10 })
+  o.finish({ lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 10 })
   const lines = text().split('\n')
   t.match(lines[0], HMS)
   t.match(lines[0], /  2051 drops$/)
@@ -116,7 +117,7 @@ t.test('lost per interval, then in the summary', async (t) => {
   r.o.event(drop('a+0x1', 'X', 10))
   r.o.interval({ lost: 4 })
   r.o.interval({ lost: 4 })
-  r.o.finish({ lost: 6, suppressed: 0, unresolved: 0, hiddenNotSpecified: 0, durationS: 3 })
+  r.o.finish({ lost: 6, suppressed: 0, unresolved: 0, hidden: 0, durationS: 3 })
   const lines = r.text().split('\n')
   t.match(lines[0], /  10 drops \(4 events lost: counts are low\)$/)
   t.match(lines[2], /  0 drops$/, 'no new loss: not repeated')
@@ -130,7 +131,7 @@ t.test('JSON: interval records, then one summary; intervals add up to it', async
   r.o.interval({ lost: 0 })
   r.o.interval({ lost: 1 })
   r.o.event(drop('late+0x1', 'NO_SOCKET', 2)) // after the last interval, e.g. Ctrl-C
-  r.o.finish({ lost: 1, suppressed: 0, unresolved: 0, hiddenNotSpecified: 0, durationS: 10.2 })
+  r.o.finish({ lost: 1, suppressed: 0, unresolved: 0, hidden: 0, durationS: 10.2 })
   const recs = r.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
   t.same(recs.map((x) => x.type), ['interval', 'interval', 'interval', 'summary'])
   t.match(recs[0], { interval_s: 5, total: 2051, lost: 0, backend: 'ftrace', time: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/ })
@@ -145,7 +146,7 @@ t.test('JSON: interval records, then one summary; intervals add up to it', async
 
 t.test('a run shorter than one interval still prints one interval', async (t) => {
   const r = output({}, true)
-  r.o.finish({ lost: 0, suppressed: 0, unresolved: 0, hiddenNotSpecified: 0, durationS: 0.4 })
+  r.o.finish({ lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 0.4 })
   const recs = r.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
   t.same(recs.map((x) => x.type), ['interval', 'summary'])
 })

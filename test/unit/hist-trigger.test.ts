@@ -4,9 +4,7 @@ import t from 'tap'
 import { parseFormat } from '../../ftrace/format.js'
 import { HistDeltas, histTrigger, parseHist } from '../../ftrace/hist-trigger.js'
 import { buildContext, decodeHistEntry, locationSource } from '../../ftrace/hooks/skb-drop-count.js'
-import { NO_FILTERS } from '../../lib/filters.js'
 import { fixture } from '../lib/fixtures.js'
-import { testRequest } from '../lib/request.js'
 
 const text = fixture('6.1', 'kfree_skb-hist.txt')
 
@@ -42,8 +40,7 @@ t.test('cumulative counts become per-read growth; unchanged entries are not repo
 
 t.test('an entry decodes to a count event: symbol from .sym-offset, reason name from the kernel', async (t) => {
   const fmt = parseFormat(fixture('6.1', 'skb__kfree_skb.format'))
-  const req = testRequest({ tool: 'dropwatch', kinds: [{ kind: 'skb-drop-count', required: true }], filters: { ...NO_FILTERS } })
-  const ctx = buildContext(fmt, req, { hashPtrOption: true, kallsyms: () => null, btfPath: '/nonexistent/btf', histTriggers: true })
+  const ctx = buildContext(fmt, [], { hashPtrOption: true, kallsyms: () => null, btfPath: '/nonexistent/btf', histTriggers: true })
   const entries = parseHist(text).entries
   const events = entries.map((e) => decodeHistEntry(e, e.hitcount, ctx))
   t.match(events, [

@@ -6,9 +6,7 @@ import { tcpLossProbeKprobe, tcpRetransmitKprobe, tcpRtxSynackKprobe } from '../
 import { parseTraceLine } from '../../ftrace/trace-line.js'
 import { parseProcNetTcp, type ProcTcpEntry } from '../../lib/kernel/proc-net-tcp.js'
 import { fixture } from '../lib/fixtures.js'
-import { testRequest } from '../lib/request.js'
 
-const req = testRequest({ kinds: [], hookType: 'kprobe' })
 const HOOKS: Record<string, KprobeHook> = { fxk_rtx: tcpRetransmitKprobe, fxk_synack: tcpRtxSynackKprobe, fxk_tlp: tcpLossProbeKprobe }
 
 function tableOf(...texts: string[]): SocketLookup {
@@ -22,7 +20,7 @@ function decodeAll(text: string, sockets: SocketLookup | null) {
   for (const raw of text.split('\n')) {
     const line = parseTraceLine(raw)
     if (line?.type !== 'event' || !HOOKS[line.event]) continue
-    const d = HOOKS[line.event]!.decode(line, { req, sockets })
+    const d = HOOKS[line.event]!.decode(line, sockets)
     if (!d) throw new Error(`undecodable: ${raw}`)
     out.push(d)
   }
@@ -79,5 +77,5 @@ for (const kernel of ['5.10', '6.1']) {
 t.test('garbage and foreign lines', async (t) => {
   const line = parseTraceLine('          <idle>-0       [000] ..s.    40.585052: fxk_rtx: (tcp_retransmit_skb+0x0/0xc0) sk=0xffff88805e076040 family=7')
   if (line?.type !== 'event') throw new Error('not an event')
-  t.equal(tcpRetransmitKprobe.decode(line, { req, sockets: null }), null)
+  t.equal(tcpRetransmitKprobe.decode(line, null), null)
 })

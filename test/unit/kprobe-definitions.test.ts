@@ -1,16 +1,15 @@
 import t from 'tap'
 import { checkSockCommonLayout, ipv4FromU32, portFromNetU16, sockCommonArgs } from '../../ftrace/hooks/sock-common-args.js'
-import { KPROBE_HOOKS, tcpLossProbeKprobe, tcpRetransmitKprobe, tcpRtxSynackKprobe } from '../../ftrace/hooks/tcp-retransmit-kprobe.js'
+import { FTRACE_HOOKS } from '../../ftrace/hooks/registry.js'
+import { tcpLossProbeKprobe, tcpRetransmitKprobe, tcpRtxSynackKprobe } from '../../ftrace/hooks/tcp-retransmit-kprobe.js'
 import { kprobeDefinitionLine, parseKprobeEventsLine } from '../../ftrace/kprobe-events.js'
-import type { RunRequest } from '../../lib/backend.js'
-import { NO_FILTERS } from '../../lib/filters.js'
 import type { StructMembers } from '../../lib/kernel/btf.js'
 import { fixture } from '../lib/fixtures.js'
+import { kindRequest, testRequest, withRules } from '../lib/request.js'
 
 const assumed = { source: 'assumed' as const, netns: null }
 const withNetns = { source: 'btf' as const, netns: { skcNet: 48, inum: 144 } }
-const req = (over: Partial<RunRequest> = {}) =>
-  ({ tool: 'tcpretrans', kinds: [], fields: [], filters: NO_FILTERS, hookType: 'kprobe', includeFailed: false, rateLimit: 0, stackDepth: 16, bufferKb: 1024, debug: false, ...over }) as RunRequest
+const rtx = kindRequest('tcp-retransmit')
 
 t.test('definition lines match what the guests accepted (kprobe_events-capture.txt)', async (t) => {
   for (const kernel of ['5.10', '6.1']) {
@@ -34,7 +33,7 @@ t.test('kprobe_events listing → our names', async (t) => {
 })
 
 t.test('kernel filters: ports in both byte orders, netns only with BTF', async (t) => {
-  const r = req({ filters: { ...NO_FILTERS, ports: [9000], netns: 4026532000 } })
+  const r = testRequest({ hookType: 'kprobe' }, { ports: [9000], netns: 4026532000 })
   t.equal(tcpRetransmitKprobe.kernelFilter(r, withNetns), '(lport == 9000 || dport == 10275) && netns == 4026532000')
   t.equal(tcpRetransmitKprobe.kernelFilter(r, assumed), '(lport == 9000 || dport == 10275)')
   t.equal(portFromNetU16(10275), 9000)
@@ -42,17 +41,21 @@ t.test('kernel filters: ports in both byte orders, netns only with BTF', async (
 })
 
 t.test('plans: fields, filter places, what the kprobes cannot see', async (t) => {
-  const p = tcpRetransmitKprobe.plan(req(), { layout: withNetns, joinProblem: 'kptr_restrict=0: hashed' })
+  const p = tcpRetransmitKprobe.plan(rtx, { layout: withNetns, joinProblem: 'kptr_restrict=0: hashed' })
   t.ok(p.usable)
   t.ok(p.fields.includes('netns'))
   t.same(p.filters, { port: 'kernel', family: 'user', addr: 'user', netns: 'kernel' })
   t.match(p.cannotSee.join('; '), /TLP retransmits.*__tcp_retransmit_skb/)
   t.match(p.cannotSee.join('; '), /IPv6 sockets \(kptr_restrict=0: hashed\)/)
-  t.equal(tcpRetransmitKprobe.plan(req(), { layout: assumed, joinProblem: null }).filters.netns, 'none')
-  t.match(tcpRetransmitKprobe.plan(req({ includeFailed: true }), { layout: assumed, joinProblem: null }), { usable: false, reason: /--err/ })
-  t.match(tcpLossProbeKprobe.plan(req({ fields: ['seq'] }), { layout: assumed, joinProblem: null }), { usable: false, reason: /--seq/ })
+  t.equal(tcpRetransmitKprobe.plan(rtx, { layout: assumed, joinProblem: null }).filters.netns, 'none')
+  const run = testRequest({ hookType: 'kprobe' })
+  const withErr = kindRequest('tcp-retransmit', { options: { includeFailed: true }, fields: { err: '--err' } })
+  const errPlan = withRules(tcpRetransmitKprobe.plan(withErr, { layout: assumed, joinProblem: null }), withErr, run, 'kprobe tcp_retransmit_skb')
+  t.match(errPlan, { usable: false, reason: /^--err: kprobe tcp_retransmit_skb has no err field \(it sees the attempt, not its result\)/ })
+  const withSeq = kindRequest('tcp-retransmit', { fields: { seq: '--seq' } })
+  t.match(withRules(tcpRetransmitKprobe.plan(withSeq, { layout: assumed, joinProblem: null }), withSeq, run), { usable: false, reason: /--seq/ })
   t.same(
-    KPROBE_HOOKS.map((h) => [h.kind, h.symbol, h.suffix]),
+    Object.entries(FTRACE_HOOKS).flatMap(([kind, h]) => (h.kprobe ? [[kind, h.kprobe.symbol, h.kprobe.suffix]] : [])),
     [
       ['tcp-retransmit', 'tcp_retransmit_skb', 'rtx'],
       ['tcp-synack-retransmit', 'tcp_rtx_synack', 'synack'],

@@ -1,15 +1,18 @@
 import t from 'tap'
 import { parseFormat } from '../../ftrace/format.js'
-import { buildContext, decodeKfreeSkb, locationMode, skbDropCount, type KfreeSkbContext } from '../../ftrace/hooks/skb-drop-count.js'
+import { buildContext, decodeKfreeSkb, kernelFilter, locationMode, skbDropCount, type KfreeSkbContext } from '../../ftrace/hooks/skb-drop-count.js'
 import { parseTraceLine } from '../../ftrace/trace-line.js'
 import type { RunRequest } from '../../lib/backend.js'
-import { NO_FILTERS, type Filters } from '../../lib/filters.js'
+import type { Filters } from '../../lib/filters.js'
 import { Kallsyms } from '../../lib/kernel/kallsyms.js'
 import { fixture } from '../lib/fixtures.js'
-import { testRequest } from '../lib/request.js'
+import { kindRequest, testRequest, withRules } from '../lib/request.js'
 
-const req = (filters: Partial<Filters> = {}, over: Partial<RunRequest> = {}): RunRequest =>
-  testRequest({ tool: 'dropwatch', kinds: [{ kind: 'skb-drop-count', required: true }], filters: { ...NO_FILTERS, ...filters }, ...over })
+const req = (filters: Partial<Filters> = {}): RunRequest => testRequest({ tool: 'dropwatch' }, filters)
+const counts = (groupByDev = false) => kindRequest('skb-drop-count', { options: { groupByDev }, fields: groupByDev ? { dev: '--by dev' } : {} })
+/** The hook's plan on a fixture format, the generic rules applied. */
+const planned = (fmt: ReturnType<typeof parseFormat>, run: RunRequest, request = counts()) =>
+  withRules(skbDropCount.plan(fmt, request, run).info, request, run, 'tracepoint skb:kfree_skb')
 
 /** kallsyms of the guest boot, rebuilt from the fixture's resolved locations (address − offset = symbol). */
 function guestKallsyms(kernel: string): Kallsyms {
@@ -26,7 +29,7 @@ function guestKallsyms(kernel: string): Kallsyms {
 function ctxFor(kernel: string, hashPtr: boolean, r = req(), kallsyms: Kallsyms | null = null): { ctx: KfreeSkbContext; fmt: ReturnType<typeof parseFormat> } {
   const fmt = parseFormat(fixture(kernel, 'skb__kfree_skb.format'))
   // Reason numbers of that kernel come from its own format file (no BTF of the guest here).
-  const ctx = buildContext(fmt, r, { hashPtrOption: hashPtr, kallsyms: () => kallsyms, btfPath: '/nonexistent/btf' })
+  const ctx = buildContext(fmt, r.filters.reasons, { hashPtrOption: hashPtr, kallsyms: () => kallsyms, btfPath: '/nonexistent/btf' })
   return { ctx, fmt }
 }
 
@@ -89,35 +92,36 @@ t.test('6.1 hashed pointers when kallsyms is unusable: the hashed id is kept', a
 })
 
 t.test('5.10: raw %p (no hash-ptr option), no reason field', async (t) => {
-  const { ctx, fmt } = ctxFor('5.10', false, req(), guestKallsyms('5.10'))
+  const { ctx } = ctxFor('5.10', false, req(), guestKallsyms('5.10'))
   t.equal(ctx.mode, 'raw')
   t.equal(ctx.hasReason, false)
   const events = decodeAll(fixture('5.10', 'trace_pipe-nostack.txt'), ctx)
   t.equal(events.length, 64)
   t.match(events.find((e) => e?.address === 'ffffffff817aec93'), { location: 'nf_hook_slow+0x93', reason: null, family: 4 })
   t.match(events.find((e) => e?.address === 'ffffffff8188e160'), { location: 'tcp_v6_rcv+0x160', family: 6 })
-  t.equal(skbDropCount.kernelFilter(fmt, req({ family: 6 })), 'protocol == 34525')
+  t.equal(kernelFilter(ctx, req({ family: 6 })), 'protocol == 34525')
 })
 
 t.test('plan and kernel filter on the 6.18 layout', async (t) => {
   const fmt = parseFormat(fixture('6.18', 'skb__kfree_skb.format'))
   const r = req({ family: 4, reasons: ['NETFILTER_DROP', 'NO_SOCKET'] })
-  const plan = skbDropCount.plan(fmt, r)
+  const plan = planned(fmt, r)
   t.equal(plan.usable, true)
   t.match(plan.filters, { family: 'kernel', reason: 'kernel', netns: 'none', port: 'none', addr: 'none' })
   t.ok(plan.fields.includes('location:%pS'))
-  t.equal(skbDropCount.kernelFilter(fmt, r), 'protocol == 2048 && (reason == 12 || reason == 3)')
-  t.same(skbDropCount.instanceOptions?.(fmt, r), {}, '%pS needs no option change')
-  const bad = skbDropCount.plan(parseFormat(fixture('6.18', 'skb__kfree_skb.format')), req({ reasons: ['NOPE'] }))
+  const run = skbDropCount.plan(fmt, counts(), r).open()
+  t.equal(run.kernelFilter, 'protocol == 2048 && (reason == 12 || reason == 3)')
+  t.same(run.instanceOptions, {}, '%pS needs no option change')
+  const bad = planned(parseFormat(fixture('6.18', 'skb__kfree_skb.format')), req({ reasons: ['NOPE'] }))
   t.equal(bad.usable, false)
   t.match(bad.reason, /--reason NOPE: not a drop reason of this kernel/)
-  const dev = skbDropCount.plan(parseFormat(fixture('6.18', 'skb__kfree_skb.format')), req({}, { fields: ['dev'] }))
-  t.match(dev, { usable: false, reason: /--by dev/ })
+  const dev = planned(parseFormat(fixture('6.18', 'skb__kfree_skb.format')), req(), counts(true))
+  t.match(dev, { usable: false, reason: /^--by dev: skb:kfree_skb has no device field/ })
 })
 
 t.test('5.10 plan: --reason cannot be applied, and the banner note says what counts', async (t) => {
   const fmt = parseFormat(fixture('5.10', 'skb__kfree_skb.format'))
-  const plan = skbDropCount.plan(fmt, req())
+  const plan = planned(fmt, req())
   t.equal(plan.filters.reason, 'none')
   t.ok(plan.cannotSee.some((c) => /every kfree_skb\(\) counts/.test(c)))
 })

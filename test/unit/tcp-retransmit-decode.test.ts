@@ -2,20 +2,26 @@ import t from 'tap'
 import { parseFormat } from '../../ftrace/format.js'
 import { tcpRetransmitSkb, tcpRetransmitSynack } from '../../ftrace/hooks/tcp-retransmit.js'
 import { parseTraceLine } from '../../ftrace/trace-line.js'
-import type { RunRequest } from '../../lib/backend.js'
+import type { EventFormat } from '../../ftrace/format.js'
 import type { RetransmitEvent } from '../../lib/events.js'
-import { NO_FILTERS } from '../../lib/filters.js'
 import { fixture } from '../lib/fixtures.js'
-import { testRequest } from '../lib/request.js'
+import { kindRequest, testRequest, withRules } from '../lib/request.js'
 
-const req = (over: Partial<RunRequest> = {}): RunRequest => testRequest(over)
 const skbFormat = parseFormat(fixture('6.18', 'tcp__tcp_retransmit_skb.format'))
 const synFormat = parseFormat(fixture('6.18', 'tcp__tcp_retransmit_synack.format'))
+const rtx = (includeFailed = false) => kindRequest('tcp-retransmit', { options: { includeFailed } })
 
-function decode(hook: typeof tcpRetransmitSkb, text: string, r = req()) {
+/** The hook's run for one request (what the backend opens at start). */
+function skbRun(format: EventFormat = skbFormat, request = rtx(), run = testRequest()) {
+  return tcpRetransmitSkb.plan(format, request, run).open()
+}
+const synackRun = (run = testRequest()) => tcpRetransmitSynack.plan(synFormat, kindRequest('tcp-synack-retransmit'), run).open()
+
+function decode(hook: typeof tcpRetransmitSkb | typeof tcpRetransmitSynack, text: string, includeFailed = false) {
   const line = parseTraceLine(text)
   if (!line || line.type !== 'event') throw new Error('not an event line')
-  return hook.decode(line, { format: hook === tcpRetransmitSkb ? skbFormat : synFormat, req: r }) as RetransmitEvent | null
+  const run = hook === tcpRetransmitSkb ? skbRun(skbFormat, rtx(includeFailed)) : synackRun()
+  return run.decode(line) as RetransmitEvent | null
 }
 
 t.test('IPv4 retransmit on a 6.18 kernel', async (t) => {
@@ -39,7 +45,7 @@ t.test('failed attempts (err != 0) only with --err', async (t) => {
   const line =
     '          iperf3-3153    [000] ..s2.   126.925522: tcp_retransmit_skb: skbaddr=00000000cdbf62f8 skaddr=00000000ea352048 family=AF_INET sport=49950 dport=5201 saddr=198.18.0.1 daddr=198.18.0.2 saddrv6=::ffff:198.18.0.1 daddrv6=::ffff:198.18.0.2 state=TCP_ESTABLISHED err=-16'
   t.equal(decode(tcpRetransmitSkb, line), null)
-  t.match(decode(tcpRetransmitSkb, line, req({ includeFailed: true })), { err: -16 })
+  t.match(decode(tcpRetransmitSkb, line, true), { err: -16 })
 })
 
 t.test('SYN-ACK on a dual-stack listener: wire family 4 from the v4-mapped address', async (t) => {
@@ -56,34 +62,34 @@ t.test('SYN-ACK on a dual-stack listener: wire family 4 from the v4-mapped addre
 })
 
 t.test('kernel filters: err == 0 by default on 6.17+, ports on both sides', async (t) => {
-  t.equal(tcpRetransmitSkb.kernelFilter(skbFormat, req()), 'err == 0')
-  t.equal(tcpRetransmitSkb.kernelFilter(skbFormat, req({ includeFailed: true })), '')
-  t.equal(
-    tcpRetransmitSkb.kernelFilter(skbFormat, req({ filters: { ...NO_FILTERS, ports: [80, 443] } })),
-    'err == 0 && (sport == 80 || dport == 80 || sport == 443 || dport == 443)',
-  )
-  t.equal(tcpRetransmitSynack.kernelFilter(synFormat, req({ filters: { ...NO_FILTERS, ports: [9] } })), '(sport == 9 || dport == 9)')
+  t.equal(skbRun().kernelFilter, 'err == 0')
+  t.equal(skbRun(skbFormat, rtx(true)).kernelFilter, '')
+  t.equal(skbRun(skbFormat, rtx(), testRequest({}, { ports: [80, 443] })).kernelFilter, 'err == 0 && (sport == 80 || dport == 80 || sport == 443 || dport == 443)')
+  t.equal(synackRun(testRequest({}, { ports: [9] })).kernelFilter, '(sport == 9 || dport == 9)')
 })
 
 t.test('plans: what the hook fills and cannot do', async (t) => {
-  const plan = tcpRetransmitSkb.plan(skbFormat, req())
+  const planned = (format: EventFormat, request = rtx(), run = testRequest()) => withRules(tcpRetransmitSkb.plan(format, request, run).info, request, run, 'tracepoint tcp:tcp_retransmit_skb')
+  const plan = planned(skbFormat)
   t.ok(plan.usable)
   t.ok(plan.fields.includes('err'))
   t.equal(plan.filters.port, 'kernel')
   t.equal(plan.filters.family, 'user')
-  t.match(tcpRetransmitSkb.plan(skbFormat, req({ fields: ['seq'] })), { usable: false, reason: /--seq/ })
-  t.match(tcpRetransmitSkb.plan(skbFormat, req({ filters: { ...NO_FILTERS, netns: 1 } })), { usable: false, reason: /--netns/ })
+  t.match(planned(skbFormat, kindRequest('tcp-retransmit', { fields: { seq: '--seq' } })), { usable: false, reason: /^--seq: tcp:tcp_retransmit_skb has no sequence-number field/ })
+  t.match(planned(skbFormat, rtx(), testRequest({}, { netns: 1 })), { usable: false, reason: /--netns/ })
   // An older layout without `err` (as in kernels before 6.17): --err cannot be served.
   const noErr = parseFormat(fixture('6.18', 'tcp__tcp_retransmit_skb.format').replace(/^\s*field:int err;.*$/m, ''))
-  t.match(tcpRetransmitSkb.plan(noErr, req({ includeFailed: true })), { usable: false, reason: /--err/ })
-  t.equal(tcpRetransmitSkb.kernelFilter(noErr, req()), '', 'no err filter where there is no err field')
+  const withErr = kindRequest('tcp-retransmit', { options: { includeFailed: true }, fields: { err: '--err' } })
+  t.match(planned(noErr, withErr), { usable: false, reason: /^--err: .*\(added in 6\.17\)/ })
+  t.equal(skbRun(noErr).kernelFilter, '', 'no err filter where there is no err field')
 })
 
 t.test('older layouts captured on real kernels decode the same way', async (t) => {
   for (const k of ['5.10', '6.1']) {
     const fmt = parseFormat(fixture(k, 'tcp__tcp_retransmit_skb.format'))
     t.notOk(fmt.fields.some((f) => f.name === 'err'), `${k}: no err field`)
-    t.equal(tcpRetransmitSkb.kernelFilter(fmt, req()), '', `${k}: no err filter`)
+    const run = skbRun(fmt)
+    t.equal(run.kernelFilter, '', `${k}: no err filter`)
     const lines = fixture(k, 'trace_pipe-bulk.txt')
       .split('\n')
       .map((l) => parseTraceLine(l))
@@ -93,7 +99,7 @@ t.test('older layouts captured on real kernels decode the same way', async (t) =
     let v6 = 0
     for (const l of lines) {
       if (l?.type !== 'event') continue
-      const e = tcpRetransmitSkb.decode(l, { format: fmt, req: req() }) as RetransmitEvent | null
+      const e = run.decode(l) as RetransmitEvent | null
       if (!e) {
         t.fail(`${k}: could not decode ${l.body}`)
         continue
