@@ -1,10 +1,4 @@
-// Helpers for fixed-width text columns (bcc style: upper-case headers,
-// left-aligned, a long value pushes the row rather than being cut).
-
-export function col(value: string | number, width: number): string {
-  const s = String(value)
-  return s.length >= width ? s : s + ' '.repeat(width - s.length)
-}
+// Cell text for the text tables (lib/format/columns.ts lays them out).
 
 export function endpoint(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`

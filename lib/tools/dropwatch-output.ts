@@ -6,6 +6,7 @@
 import type { KindPlan } from '../backend.js'
 import type { Event, SkbDropCountEvent } from '../events.js'
 import { localHms } from '../format/clock.js'
+import { defineTable, fitWidths, renderRow } from '../format/columns.js'
 import { jsonLine } from '../format/json.js'
 import { safeText } from '../format/text.js'
 import { MetricsServer, openMetricsText } from '../prometheus.js'
@@ -70,27 +71,44 @@ export interface DropwatchFormat {
   addresses: boolean
 }
 
-/** One `COUNT packets dropped …` line (without the newline). */
-export function dropLine(r: DropRow, f: DropwatchFormat, width: number): string {
-  const count = String(r.count).padStart(width)
+/** One line of a drop block: `where` and `why` are left out when empty. */
+interface DropLine {
+  count: number
+  where: string
+  why: string
+}
+
+/** `COUNT packets dropped at LOCATION (REASON)` (no header line is printed). */
+const DROP_LINE_TABLE = defineTable<DropLine>([
+  // As wide as the widest count of the block (fitWidths), at least 8.
+  { header: 'COUNT', width: 8, align: 'right', fit: true, cell: (l) => l.count },
+  { header: 'packets dropped', cell: () => 'packets dropped' },
+  { header: 'at LOCATION', omitEmpty: true, cell: (l) => l.where },
+  { header: '(REASON)', omitEmpty: true, cell: (l) => l.why },
+])
+
+/** A row as a line: `at [ADDRESS ]LOCATION`, `on DEV` or nothing, then `(REASON)` when grouped by reason. */
+function dropLine(r: DropRow, f: DropwatchFormat): DropLine {
   let where: string
   if (f.by === 'dev') where = `on ${safeText(r.dev ?? '-')}`
   else if (f.by === 'reason') where = ''
   else where = `at ${f.addresses ? `${r.address ?? '-'} ` : ''}${r.location ?? '-'}`
-  const reason = f.by === 'reason' || (f.by === 'both' && r.reason !== null) ? `(${r.reason ?? '-'})` : ''
-  return [`${count} packets dropped`, where, reason].filter(Boolean).join(' ')
+  const why = f.by === 'reason' || (f.by === 'both' && r.reason !== null) ? `(${r.reason ?? '-'})` : ''
+  return { count: r.count, where, why }
 }
 
 /** The text block of one interval or of the summary. */
 export function dropBlock(head: string, rows: readonly DropRow[], total: number, f: DropwatchFormat): string {
-  const shown = f.top === null ? rows : rows.slice(0, f.top)
-  const width = Math.max(8, ...shown.map((r) => String(r.count).length))
+  const shown = (f.top === null ? rows : rows.slice(0, f.top)).map((r) => dropLine(r, f))
+  // The width comes from the rows shown; a larger rest pushes its own line.
+  const table = fitWidths(DROP_LINE_TABLE, shown)
   let text = head + '\n'
-  for (const r of shown) text += dropLine(r, f, width) + '\n'
+  for (const l of shown) text += renderRow(table, l) + '\n'
   const hidden = rows.length - shown.length
   if (hidden > 0) {
-    const rest = total - shown.reduce((s, r) => s + r.count, 0)
-    text += `${String(rest).padStart(width)} packets dropped elsewhere (${hidden} more ${hidden === 1 ? 'line' : 'lines'}, --top ${f.top})\n`
+    const rest = total - shown.reduce((s, l) => s + l.count, 0)
+    const why = `(${hidden} more ${hidden === 1 ? 'line' : 'lines'}, --top ${f.top})`
+    text += renderRow(table, { count: rest, where: 'elsewhere', why }) + '\n'
   }
   return text
 }

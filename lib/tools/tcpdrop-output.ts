@@ -1,10 +1,30 @@
 // tcpdrop output (SPEC §4): one line per dropped segment (bcc columns plus
 // REASON), the kernel stack indented under it, and a summary by reason at exit.
 import type { TcpDropEvent } from '../events.js'
+import type { EventClock } from '../format/clock.js'
+import { defineTable, renderHeader, renderRow, type Table } from '../format/columns.js'
 import { jsonLine } from '../format/json.js'
-import { col, endpoint, safeText } from '../format/text.js'
+import { endpoint, safeText } from '../format/text.js'
 import type { TcpdropOptions } from './tcpdrop.js'
 import type { OutputContext, RunTotals, ToolOutput } from './tool.js'
+
+/** `TIME PID IP SADDR:SPORT > DADDR:DPORT STATE (FLAGS) REASON [OWNER]` */
+function tcpdropTable(clock: EventClock, owner: boolean): Table<TcpDropEvent> {
+  return defineTable<TcpDropEvent>([
+    { header: 'TIME', width: 8, cell: (e) => clock.hms(e.tsNs) },
+    { header: 'PID', width: 7, cell: (e) => e.pid },
+    { header: 'IP', width: 2, cell: (e) => e.family },
+    { header: 'SADDR:SPORT', width: 22, cell: (e) => endpoint(e.saddr, e.sport) },
+    { header: 'DADDR:DPORT', width: 22, sep: ' > ', cell: (e) => endpoint(e.daddr, e.dport) },
+    { header: 'STATE', width: 11, cell: (e) => e.state ?? '-' },
+    { header: '(FLAGS)', width: 9, cell: (e) => (e.tcpflags ? `(${e.tcpflags.join('|') || '-'})` : '-') },
+    // 17 and the space before OWNER: a row's owner starts 18 columns after REASON's start, or
+    // one space after a longer reason.
+    { header: 'REASON', width: 17, cell: (e) => e.reason ?? '-' },
+    // The header has always had one space more before OWNER than the rows (kept as printed).
+    { header: 'OWNER', headerSep: '  ', when: owner, cell: (e) => (e.owner ? `${e.owner.pid}/${safeText(e.owner.comm)}` : '-') },
+  ])
+}
 
 export class TcpdropOutput implements ToolOutput {
   readonly perEvent = true
@@ -12,17 +32,17 @@ export class TcpdropOutput implements ToolOutput {
   readonly #stacks: boolean
   readonly #byReason = new Map<string, number>()
   #total = 0
+  readonly #table: Table<TcpDropEvent>
 
   constructor(ctx: OutputContext<TcpdropOptions>) {
     this.#ctx = ctx
     this.#stacks = !ctx.options.noStack
+    this.#table = tcpdropTable(ctx.clock, ctx.options.owner)
   }
 
   header(): void {
     if (this.#ctx.common.json) return
-    let h = `${col('TIME', 8)} ${col('PID', 7)} ${col('IP', 2)} ${col('SADDR:SPORT', 22)} > ${col('DADDR:DPORT', 22)} ${col('STATE', 11)} ${col('(FLAGS)', 9)} REASON`
-    if (this.#ctx.options.owner) h = `${h.padEnd(h.length + 18 - 'REASON'.length)} OWNER`
-    this.#ctx.out(h + '\n')
+    this.#ctx.out(renderHeader(this.#table) + '\n')
   }
 
   suppressKey(e: TcpDropEvent): string {
@@ -37,10 +57,7 @@ export class TcpdropOutput implements ToolOutput {
       this.#ctx.out(jsonLine(this.#record(e)))
       return
     }
-    const flags = e.tcpflags ? `(${e.tcpflags.join('|') || '-'})` : '-'
-    let line = `${col(this.#ctx.clock.hms(e.tsNs), 8)} ${col(e.pid, 7)} ${col(e.family, 2)} ${col(endpoint(e.saddr, e.sport), 22)} > ${col(endpoint(e.daddr, e.dport), 22)} ${col(e.state ?? '-', 11)} ${col(flags, 9)} ${reason}`
-    if (this.#ctx.options.owner) line = `${line.padEnd(line.length + Math.max(1, 18 - reason.length))}${e.owner ? `${e.owner.pid}/${safeText(e.owner.comm)}` : '-'}`
-    line += '\n'
+    let line = renderRow(this.#table, e) + '\n'
     if (this.#stacks) {
       if (e.stack === 'not-sampled') line += '\t(stack not sampled)\n'
       else if (e.stack) line += e.stack.map((f) => `\t${f}\n`).join('')

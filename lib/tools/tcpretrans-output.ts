@@ -3,8 +3,9 @@
 import { constants } from 'node:os'
 import type { RetransmitEvent } from '../events.js'
 import { jsonLine } from '../format/json.js'
-import { localHms } from '../format/clock.js'
-import { col, endpoint, safeText } from '../format/text.js'
+import { localHms, type EventClock } from '../format/clock.js'
+import { defineTable, renderHeader, renderRow, type Table } from '../format/columns.js'
+import { endpoint, safeText } from '../format/text.js'
 import type { TcpretransOptions } from './tcpretrans.js'
 import type { OutputContext, RunTotals, ToolOutput } from './tool.js'
 
@@ -37,6 +38,31 @@ interface FlowCount {
   count: number
 }
 
+/** `TIME PID IP LADDR:LPORT T> RADDR:RPORT STATE [SEQ] [ERR]`, T being the type letter. */
+function retransmitTable(clock: EventClock, seq: boolean, err: boolean): Table<RetransmitEvent> {
+  return defineTable<RetransmitEvent>(
+    [
+      { header: 'TIME', width: 8, cell: (e) => clock.hms(e.tsNs) },
+      { header: 'PID', width: 6, cell: (e) => e.pid },
+      { header: 'IP', width: 2, cell: (e) => e.family },
+      { header: 'LADDR:LPORT', width: 22, cell: (e) => endpoint(e.laddr, e.lport) },
+      { header: 'T', cell: typeLetter },
+      { header: 'RADDR:RPORT', width: 22, sep: '> ', cell: (e) => endpoint(e.raddr, e.rport) },
+      { header: 'STATE', width: 11, cell: (e) => e.state ?? '-' },
+      { header: 'SEQ', width: 10, when: seq, cell: (e) => e.seq ?? '-' },
+      { header: 'ERR', when: err, cell: (e) => errText(e.err) },
+    ],
+    { trimEnd: true },
+  )
+}
+
+/** -c: `LADDR:LPORT <-> RADDR:RPORT RETRANSMITS`, a row per flow. */
+const FLOW_COUNT_TABLE: Table<FlowCount> = defineTable<FlowCount>([
+  { header: 'LADDR:LPORT', width: 28, cell: ({ e }) => endpoint(e.laddr, e.lport) },
+  { header: 'RADDR:RPORT', width: 28, sep: ' <-> ', cell: ({ e }) => endpoint(e.raddr, e.rport) },
+  { header: 'RETRANSMITS', cell: ({ count }) => count },
+])
+
 export class TcpretransOutput implements ToolOutput {
   readonly perEvent: boolean
   readonly #ctx: OutputContext<TcpretransOptions>
@@ -45,6 +71,7 @@ export class TcpretransOutput implements ToolOutput {
   readonly #stack: boolean
   #counts = new Map<string, FlowCount>()
   readonly #totals = { retransmit: 0, synack: 0, tlp: 0, failed: 0 }
+  readonly #table: Table<RetransmitEvent>
 
   constructor(ctx: OutputContext<TcpretransOptions>) {
     this.#ctx = ctx
@@ -52,14 +79,12 @@ export class TcpretransOutput implements ToolOutput {
     this.#seq = ctx.options.seq
     this.#err = ctx.options.err
     this.#stack = ctx.options.stack
+    this.#table = retransmitTable(ctx.clock, this.#seq, this.#err)
   }
 
   header(): void {
     if (this.#ctx.common.json || !this.perEvent) return
-    let h = `${col('TIME', 8)} ${col('PID', 6)} ${col('IP', 2)} ${col('LADDR:LPORT', 22)} T> ${col('RADDR:RPORT', 22)} ${col('STATE', 11)}`
-    if (this.#seq) h += ` ${col('SEQ', 10)}`
-    if (this.#err) h += ' ERR'
-    this.#ctx.out(h.trimEnd() + '\n')
+    this.#ctx.out(renderHeader(this.#table) + '\n')
   }
 
   suppressKey(e: RetransmitEvent): string {
@@ -84,10 +109,7 @@ export class TcpretransOutput implements ToolOutput {
       this.#ctx.out(jsonLine(this.#record(e)))
       return
     }
-    let line = `${col(this.#ctx.clock.hms(e.tsNs), 8)} ${col(e.pid, 6)} ${col(e.family, 2)} ${col(endpoint(e.laddr, e.lport), 22)} ${t}> ${col(endpoint(e.raddr, e.rport), 22)} ${col(e.state ?? '-', 11)}`
-    if (this.#seq) line += ` ${col(e.seq ?? '-', 10)}`
-    if (this.#err) line += ` ${errText(e.err)}`
-    line = line.trimEnd() + '\n'
+    let line = renderRow(this.#table, e) + '\n'
     if (this.#stack) line += stackText(e.stack)
     this.#ctx.out(line)
   }
@@ -132,10 +154,8 @@ export class TcpretransOutput implements ToolOutput {
     }
     let text = ''
     if (this.#ctx.options.interval !== null) text += `${localHms(new Date())}\n`
-    text += `${col('LADDR:LPORT', 28)} <-> ${col('RADDR:RPORT', 28)} RETRANSMITS\n`
-    for (const { e, count } of rows) {
-      text += `${col(endpoint(e.laddr, e.lport), 28)} <-> ${col(endpoint(e.raddr, e.rport), 28)} ${count}\n`
-    }
+    text += renderHeader(FLOW_COUNT_TABLE) + '\n'
+    for (const row of rows) text += renderRow(FLOW_COUNT_TABLE, row) + '\n'
     this.#ctx.out(text)
   }
 

@@ -158,3 +158,28 @@ t.test('banner: SPEC §6 wording, hooks, how locations are read, what is not see
   t.equal(b.split('\n')[0], 'Monitoring for dropped packets (ftrace, tracepoint skb:kfree_skb, location via %pS). Ctrl-C to stop.')
   t.match(b, /\nNot seen by ftrace: device \(--by dev\)\.$/)
 })
+
+t.test('COUNT is right-aligned to the widest count shown (at least 8)', async (t) => {
+  let r = output()
+  r.o.event(drop('a+0x1', 'X', 123456789012))
+  r.o.event(drop('b+0x2', null, 5))
+  r.o.interval({ lost: 0 })
+  t.same(r.text().split('\n').slice(1), ['123456789012 packets dropped at a+0x1 (X)', '           5 packets dropped at b+0x2', ''])
+
+  r = output({ top: 1 })
+  r.o.event(drop('a+0x1', 'X', 600000000))
+  r.o.event(drop('b+0x2', 'Y', 500000000))
+  r.o.event(drop('c+0x3', 'Y', 500000000))
+  r.o.interval({ lost: 0 })
+  t.same(
+    r.text().split('\n').slice(1),
+    ['600000000 packets dropped at a+0x1 (X)', '1000000000 packets dropped elsewhere (2 more lines, --top 1)', ''],
+    'the rest is not counted in the width: it pushes its line',
+  )
+
+  r = output({ top: 1, by: 'reason' })
+  r.o.event(drop('a+0x1', 'X', 3))
+  r.o.event(drop('b+0x2', 'Y', 2))
+  r.o.interval({ lost: 0 })
+  t.same(r.text().split('\n').slice(1), ['       3 packets dropped (X)', '       2 packets dropped elsewhere (1 more line, --top 1)', ''])
+})
