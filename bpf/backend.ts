@@ -10,10 +10,21 @@ import type { EventKind } from '../lib/events.js'
 import { CAP, hasCapability } from '../lib/kernel/capabilities.js'
 import { parseInetAddr, ipv6Bytes } from '../lib/kernel/inet-addr.js'
 import { Kallsyms } from '../lib/kernel/kallsyms.js'
-import { COUNTER, SUPPRESSED_KEY, type FilterConfigValues } from './event-abi.js'
+import {
+  COUNTER,
+  encodeDropwatchConfig,
+  encodeRodata,
+  encodeTcpdropConfig,
+  encodeTcpretransConfig,
+  RODATA,
+  SUPPRESSED_KEY,
+  type RodataLayout,
+  type RunConfigValues,
+  type TcpdropConfigValues,
+} from './event-abi.js'
 import { KernelFeatures, VMLINUX_BTF } from './kernel-features.js'
 import { libbpf } from './libbpf.js'
-import { LoadedObject } from './loaded-object.js'
+import { LoadedObject, type ObjectSpec } from './loaded-object.js'
 import type { BpfKindPlan, BpfObjectDef, DecodeEnv } from './objects/object-def.js'
 import { unusablePlan } from './objects/object-def.js'
 import { dropwatchObject } from './objects/dropwatch.js'
@@ -202,7 +213,7 @@ export class BpfBackend implements Backend {
           path: objectPath(def.file),
           programs,
           allPrograms: [...def.allPrograms],
-          config,
+          rodata: config(def.file),
           ringBytes: def.aggregates ? 4096 : req.bufferKb * 1024,
           buffer: features.eventBuffer(),
         })
@@ -239,23 +250,35 @@ export class BpfBackend implements Backend {
   }
 }
 
-function filterConfig(req: RunRequest, active: KindPlan[], features: KernelFeatures): FilterConfigValues {
+/** Each object's .rodata: the common run config, then its own knobs. */
+function filterConfig(req: RunRequest, active: KindPlan[], features: KernelFeatures): (file: string) => ObjectSpec['rodata'] {
   const inKernel = (name: 'family' | 'port' | 'addr' | 'netns' | 'reason') => active.every((k) => k.filters[name] === 'kernel')
   const f = req.filters
-  return {
+  const run: Omit<RunConfigValues, 'usePerfBuffer'> = {
     family: inKernel('family') && f.family ? f.family : 0,
     ports: inKernel('port') ? f.ports : [],
     addrs: inKernel('addr') ? f.addrs.map(addrBytes) : [],
     netns: inKernel('netns') && f.netns ? f.netns : 0,
     reasons: inKernel('reason') ? f.reasons.map((r) => features.dropReasons().code(r) ?? -1).filter((c) => c >= 0) : [],
     rateLimit: req.rateLimit,
+  }
+  const wantStack = req.fields.includes('stack')
+  const tcpdrop: TcpdropConfigValues = {
+    wantStack,
     stackRate: req.stackRate,
-    wantStack: req.fields.includes('stack'),
-    includeFailed: req.includeFailed,
     hideNotSpecified: req.hideNotSpecified,
-    groupByDev: req.fields.includes('dev'),
-    wantOwner: req.owner,
     notSpecifiedCode: req.hideNotSpecified ? (features.dropReasons().code('NOT_SPECIFIED') ?? 0xffffffff) : 0xffffffff,
+    wantOwner: req.owner,
+  }
+  const tools: Record<string, [RodataLayout, (dv: DataView, at: number) => void]> = {
+    'tcpdrop.bpf.o': [RODATA.tcpdrop, (dv, at) => encodeTcpdropConfig(dv, at, tcpdrop)],
+    'tcpretrans.bpf.o': [RODATA.tcpretrans, (dv, at) => encodeTcpretransConfig(dv, at, { wantStack, includeFailed: req.includeFailed })],
+    'dropwatch.bpf.o': [RODATA.dropwatch, (dv, at) => encodeDropwatchConfig(dv, at, { groupByDev: req.fields.includes('dev') })],
+  }
+  return (file) => {
+    const tool = tools[file]
+    if (!tool) throw new Error(`no .rodata layout for ${file}`)
+    return (target, buffer) => encodeRodata(target, tool[0], { ...run, usePerfBuffer: buffer === 'perf' }, tool[1])
   }
 }
 
