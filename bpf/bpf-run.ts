@@ -7,7 +7,7 @@ import type { KindRequest } from '../lib/events.js'
 import { ipv6Bytes, parseInetAddr } from '../lib/kernel/inet-addr.js'
 import { collectGarbageNow, collectStartupGarbage } from '../lib/startup-garbage.js'
 import { decodeEnv } from './decode-env.js'
-import { COUNTER, SUPPRESSED_KEY, type FilterConfigValues } from './event-abi.js'
+import { COUNTER, encodeRodata, SUPPRESSED_KEY, type RunConfigValues } from './event-abi.js'
 import type { KernelFeatures } from './kernel-features.js'
 import { libbpf } from './libbpf.js'
 import { LoadedObject } from './loaded-object.js'
@@ -54,13 +54,14 @@ export class BpfRun implements Run {
   }
 
   #open(use: ObjectUse, run: RunRequest, common: CommonConfig, features: KernelFeatures): void {
+    const tool = use.def.config(use.requests, features)
     const obj = new LoadedObject()
     this.#loaded.push({ ...use, obj, previous: new Map() })
     obj.open({
       path: objectPath(use.def.file),
       programs: use.plans.flatMap((p) => p.programs),
       allPrograms: [...use.def.allPrograms],
-      config: { ...common, ...use.def.config(use.requests, features) },
+      rodata: (target, buffer) => encodeRodata(target, use.def.rodata, { ...common, usePerfBuffer: buffer === 'perf' }, tool),
       // Counting objects never use their ring buffer: keep it at one page.
       ringBytes: use.def.aggregates ? 4096 : run.bufferKb * 1024,
       buffer: features.eventBuffer(),
@@ -153,7 +154,7 @@ export class BpfRun implements Run {
   }
 }
 
-type CommonConfig = Pick<FilterConfigValues, 'family' | 'ports' | 'addrs' | 'netns' | 'reasons' | 'rateLimit'>
+type CommonConfig = Omit<RunConfigValues, 'usePerfBuffer'>
 
 /** The filters every object applies in the kernel (those all its hooks take there). */
 function commonConfig(run: RunRequest, active: KindPlan[], features: KernelFeatures): CommonConfig {

@@ -9,6 +9,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* This tool's own knobs; .rodata holds them after the common `cfg`. */
+const volatile struct dropwatch_config tool_cfg = {};
+
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define MAX_KEYS 16384
@@ -42,7 +45,7 @@ static __always_inline int handle(struct sk_buff *skb, __u64 location, __u32 rea
 		return 0;
 	key.location = location;
 	key.reason = reason;
-	if (cfg.group_by_dev) {
+	if (tool_cfg.group_by_dev) {
 		key.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
 		if (dev)
 			BPF_CORE_READ_STR_INTO(&key.dev, dev, name);

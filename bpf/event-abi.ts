@@ -64,9 +64,9 @@ export const DROP_EVENT = {
   },
 } as const
 
-/** struct filter_config (the programs' .rodata) */
-export const FILTER_CONFIG = {
-  size: 236,
+/** struct run_config: what every object reads (`cfg` in its .rodata) */
+export const RUN_CONFIG = {
+  size: 224,
   fields: {
     family: 0,
     nports: 1,
@@ -77,16 +77,35 @@ export const FILTER_CONFIG = {
     addrs: 24,
     reasons: 152,
     rate_limit: 216,
-    stack_rate: 220,
-    not_specified: 224,
-    want_stack: 228,
-    include_failed: 229,
-    hide_not_specified: 230,
-    group_by_dev: 231,
-    use_perf_buffer: 232,
-    want_owner: 233,
+    use_perf_buffer: 220,
   },
 } as const
+
+/** struct tcpdrop_config (`tool_cfg` of tcpdrop.bpf.o) */
+export const TCPDROP_CONFIG = {
+  size: 12,
+  fields: { stack_rate: 0, not_specified: 4, want_stack: 8, hide_not_specified: 9, want_owner: 10 },
+} as const
+
+/** struct tcpretrans_config (`tool_cfg` of tcpretrans.bpf.o) */
+export const TCPRETRANS_CONFIG = { size: 4, fields: { want_stack: 0, include_failed: 1 } } as const
+
+/** struct dropwatch_config (`tool_cfg` of dropwatch.bpf.o) */
+export const DROPWATCH_CONFIG = { size: 4, fields: { group_by_dev: 0 } } as const
+
+/** Where `cfg` and `tool_cfg` sit in an object's .rodata, and its size. */
+export interface RodataLayout {
+  size: number
+  run: number
+  tool: number
+}
+
+/** Per object: the compiler placed `tool_cfg` right after `cfg` (both 4-aligned). */
+export const RODATA = {
+  tcpdrop: { size: 236, run: 0, tool: 224 },
+  tcpretrans: { size: 228, run: 0, tool: 224 },
+  dropwatch: { size: 228, run: 0, tool: 224 },
+} as const satisfies Record<string, RodataLayout>
 
 /** struct drop_count_key (dropwatch's counting map) */
 export const DROP_COUNT_KEY = {
@@ -131,7 +150,7 @@ export function stackAt(dv: DataView, offset: number, bytes: number): bigint[] {
   return out
 }
 
-export interface FilterConfigValues {
+export interface RunConfigValues {
   family: 0 | 4 | 6
   ports: number[]
   /** 16-byte addresses (IPv4 v4-mapped). */
@@ -139,37 +158,73 @@ export interface FilterConfigValues {
   netns: number
   reasons: number[]
   rateLimit: number
-  stackRate: number
-  wantStack: boolean
-  includeFailed: boolean
-  hideNotSpecified: boolean
-  notSpecifiedCode: number
-  groupByDev?: boolean
-  usePerfBuffer?: boolean
-  wantOwner?: boolean
+  usePerfBuffer: boolean
 }
 
-/** Writes the configuration into the object's .rodata before load. */
-export function encodeFilterConfig(target: Uint8Array, v: FilterConfigValues): void {
-  if (target.length < FILTER_CONFIG.size) throw new Error(`.rodata is ${target.length} bytes, expected ≥ ${FILTER_CONFIG.size}`)
-  const f = FILTER_CONFIG.fields
-  const dv = new DataView(target.buffer, target.byteOffset, FILTER_CONFIG.size)
-  target.fill(0, 0, FILTER_CONFIG.size)
-  dv.setUint8(f.family, v.family)
-  dv.setUint8(f.nports, v.ports.length)
-  dv.setUint8(f.naddrs, v.addrs.length)
-  dv.setUint8(f.nreasons, v.reasons.length)
-  dv.setUint32(f.netns, v.netns, true)
-  v.ports.slice(0, MAX_FILTER_PORTS).forEach((p, i) => dv.setUint16(f.ports + 2 * i, p, true))
-  v.addrs.slice(0, MAX_FILTER_ADDRS).forEach((a, i) => target.set(a, f.addrs + 16 * i))
-  v.reasons.slice(0, MAX_FILTER_REASONS).forEach((r, i) => dv.setUint32(f.reasons + 4 * i, r, true))
-  dv.setUint32(f.rate_limit, v.rateLimit, true)
-  dv.setUint32(f.stack_rate, v.stackRate, true)
-  dv.setUint32(f.not_specified, v.notSpecifiedCode, true)
-  dv.setUint8(f.want_stack, v.wantStack ? 1 : 0)
-  dv.setUint8(f.include_failed, v.includeFailed ? 1 : 0)
-  dv.setUint8(f.hide_not_specified, v.hideNotSpecified ? 1 : 0)
-  dv.setUint8(f.group_by_dev, v.groupByDev ? 1 : 0)
-  dv.setUint8(f.use_perf_buffer, v.usePerfBuffer ? 1 : 0)
-  dv.setUint8(f.want_owner, v.wantOwner ? 1 : 0)
+export interface TcpdropConfigValues {
+  wantStack: boolean
+  stackRate: number
+  hideNotSpecified: boolean
+  notSpecifiedCode: number
+  wantOwner: boolean
+}
+
+export interface TcpretransConfigValues {
+  wantStack: boolean
+  includeFailed: boolean
+}
+
+export interface DropwatchConfigValues {
+  groupByDev: boolean
+}
+
+/** Writes an object's whole .rodata before load: zeroes it (padding included),
+ *  then the common part, then the object's own through writeTool. */
+export function encodeRodata(
+  target: Uint8Array,
+  layout: RodataLayout,
+  run: RunConfigValues,
+  writeTool: (dv: DataView, offset: number) => void,
+): void {
+  if (target.length !== layout.size) throw new Error(`.rodata is ${target.length} bytes, expected ${layout.size}`)
+  target.fill(0)
+  const dv = new DataView(target.buffer, target.byteOffset, target.length)
+  encodeRunConfig(dv, layout.run, run)
+  writeTool(dv, layout.tool)
+}
+
+export function encodeRunConfig(dv: DataView, at: number, v: RunConfigValues): void {
+  const f = RUN_CONFIG.fields
+  const ports = v.ports.slice(0, MAX_FILTER_PORTS)
+  const addrs = v.addrs.slice(0, MAX_FILTER_ADDRS)
+  const reasons = v.reasons.slice(0, MAX_FILTER_REASONS)
+  dv.setUint8(at + f.family, v.family)
+  dv.setUint8(at + f.nports, ports.length)
+  dv.setUint8(at + f.naddrs, addrs.length)
+  dv.setUint8(at + f.nreasons, reasons.length)
+  dv.setUint32(at + f.netns, v.netns, true)
+  ports.forEach((p, i) => dv.setUint16(at + f.ports + 2 * i, p, true))
+  addrs.forEach((a, i) => new Uint8Array(dv.buffer, dv.byteOffset + at + f.addrs + 16 * i, 16).set(a))
+  reasons.forEach((r, i) => dv.setUint32(at + f.reasons + 4 * i, r, true))
+  dv.setUint32(at + f.rate_limit, v.rateLimit, true)
+  dv.setUint8(at + f.use_perf_buffer, v.usePerfBuffer ? 1 : 0)
+}
+
+export function encodeTcpdropConfig(dv: DataView, at: number, v: TcpdropConfigValues): void {
+  const f = TCPDROP_CONFIG.fields
+  dv.setUint32(at + f.stack_rate, v.stackRate, true)
+  dv.setUint32(at + f.not_specified, v.notSpecifiedCode, true)
+  dv.setUint8(at + f.want_stack, v.wantStack ? 1 : 0)
+  dv.setUint8(at + f.hide_not_specified, v.hideNotSpecified ? 1 : 0)
+  dv.setUint8(at + f.want_owner, v.wantOwner ? 1 : 0)
+}
+
+export function encodeTcpretransConfig(dv: DataView, at: number, v: TcpretransConfigValues): void {
+  const f = TCPRETRANS_CONFIG.fields
+  dv.setUint8(at + f.want_stack, v.wantStack ? 1 : 0)
+  dv.setUint8(at + f.include_failed, v.includeFailed ? 1 : 0)
+}
+
+export function encodeDropwatchConfig(dv: DataView, at: number, v: DropwatchConfigValues): void {
+  dv.setUint8(at + DROPWATCH_CONFIG.fields.group_by_dev, v.groupByDev ? 1 : 0)
 }

@@ -4,7 +4,6 @@
 // close(), synchronously, on every exit path. The kernel drops programs and
 // links when the process dies (they are not pinned), so a killed run leaves
 // nothing behind.
-import { encodeFilterConfig, type FilterConfigValues } from './event-abi.js'
 import { libbpf, LibbpfError, type EventBuffer, type Libbpf, type Pointer } from './libbpf.js'
 
 export interface ObjectSpec {
@@ -13,7 +12,9 @@ export interface ObjectSpec {
   programs: string[]
   /** All program names in the object (to switch off the unused ones). */
   allPrograms: string[]
-  config: FilterConfigValues
+  /** Writes the object's .rodata before load. `buffer` is what `events` is
+   *  made into below; the programs' use_perf_buffer must say the same. */
+  rodata: (target: Uint8Array, buffer: 'ring' | 'perf') => void
   ringBytes: number
   /** Kernels before 5.8 have no BPF ring buffer: records go through a perf buffer. */
   buffer: 'ring' | 'perf'
@@ -59,7 +60,7 @@ export class LoadedObject {
     const L = this.#lib
     this.#obj = L.openFile(spec.path)
     for (const name of spec.allPrograms) L.setAutoload(L.findProgram(this.#obj, name), spec.programs.includes(name))
-    encodeFilterConfig(L.initialValue(L.findMap(this.#obj, '.rodata')), { ...spec.config, usePerfBuffer: spec.buffer === 'perf' })
+    spec.rodata(L.initialValue(L.findMap(this.#obj, '.rodata')), spec.buffer)
     const events = L.findMap(this.#obj, 'events')
     if (spec.buffer === 'perf') L.makePerfEventArray(events)
     else L.setMaxEntries(events, ringSize(spec.ringBytes))

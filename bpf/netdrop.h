@@ -86,8 +86,10 @@ struct sock_owner {
 	char comm[TASK_COMM_LEN];
 };
 
-/* Read-only configuration set by user space before load (.rodata). */
-struct filter_config {
+/* Read-only configuration set by user space before load (.rodata). Each
+ * object holds the common part (`cfg`, netdrop-common.bpf.h) and its own
+ * (`tool_cfg`), so no object carries another tool's knobs. */
+struct run_config {
 	__u8 family; /* 0 any, 4, 6 */
 	__u8 nports;
 	__u8 naddrs;
@@ -97,14 +99,28 @@ struct filter_config {
 	__u8 addrs[MAX_FILTER_ADDRS][16];
 	__u32 reasons[MAX_FILTER_REASONS];
 	__u32 rate_limit; /* events/s, 0 = none */
+	__u8 use_perf_buffer; /* kernels before 5.8: `events` is a perf event array */
+	__u8 pad[3];
+};
+
+struct tcpdrop_config {
 	__u32 stack_rate; /* stacks/s, 0 = none */
 	__u32 not_specified; /* code of SKB_DROP_REASON_NOT_SPECIFIED on this kernel */
 	__u8 want_stack;
-	__u8 include_failed;
 	__u8 hide_not_specified;
-	__u8 group_by_dev; /* dropwatch --by dev: the device name is part of the key */
-	__u8 use_perf_buffer; /* kernels before 5.8: `events` is a perf event array */
-	__u8 want_owner; /* tcpdrop --owner: look the socket up in `owners` */
+	__u8 want_owner; /* --owner: look the socket up in `owners` */
+	__u8 pad;
+};
+
+struct tcpretrans_config {
+	__u8 want_stack;
+	__u8 include_failed; /* 6.17+: report failed attempts too */
+	__u8 pad[2];
+};
+
+struct dropwatch_config {
+	__u8 group_by_dev; /* --by dev: the device name is part of the key */
+	__u8 pad[3];
 };
 
 /* dropwatch: drops are counted in the kernel under this key (cumulative, never

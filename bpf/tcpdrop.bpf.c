@@ -19,6 +19,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* This tool's own knobs; .rodata holds them after the common `cfg`. */
+const volatile struct tcpdrop_config tool_cfg = {};
+
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define IPPROTO_TCP 6
@@ -199,7 +202,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 		}
 		e->sock_ino = sock_inode(sk);
 		e->owner_tgid = 0;
-		if (cfg.want_owner) {
+		if (tool_cfg.want_owner) {
 			__u64 key = (__u64)sk;
 			struct sock_owner *o = bpf_map_lookup_elem(&owners, &key);
 			if (o) {
@@ -220,7 +223,7 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 		e->flags |= DROP_HAS_REASON;
 		if (!reason_wanted(reason))
 			return 0;
-		if (!cfg.nreasons && cfg.hide_not_specified && reason == cfg.not_specified) {
+		if (!cfg.nreasons && tool_cfg.hide_not_specified && reason == tool_cfg.not_specified) {
 			count(COUNTER_HIDDEN_NOT_SPECIFIED);
 			return 0;
 		}
@@ -241,8 +244,8 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	else
 		e->dev[0] = 0;
 	e->stack_bytes = 0;
-	if (cfg.want_stack) {
-		if (admit(1, cfg.stack_rate)) {
+	if (tool_cfg.want_stack) {
+		if (admit(1, tool_cfg.stack_rate)) {
 			e->stack_bytes = take_stack(ctx, e->stack);
 		} else {
 			e->flags |= DROP_STACK_NOT_SAMPLED;

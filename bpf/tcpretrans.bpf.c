@@ -10,6 +10,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* This tool's own knobs; .rodata holds them after the common `cfg`. */
+const volatile struct tcpretrans_config tool_cfg = {};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -24,7 +27,7 @@ static __always_inline int emit(void *ctx, const struct sock_common *skc, const 
 	struct retrans_event *e;
 	__u64 size;
 
-	if (err != 0 && !cfg.include_failed)
+	if (err != 0 && !tool_cfg.include_failed)
 		return 0;
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
@@ -48,7 +51,7 @@ static __always_inline int emit(void *ctx, const struct sock_common *skc, const 
 	if (skb)
 		bpf_probe_read_kernel(&e->seq, sizeof(e->seq), &skb->cb[0]); /* TCP_SKB_CB(skb)->seq */
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->stack_bytes = cfg.want_stack ? take_stack(ctx, e->stack) : 0;
+	e->stack_bytes = tool_cfg.want_stack ? take_stack(ctx, e->stack) : 0;
 	size = e->stack_bytes;
 	if (size > sizeof(e->stack))
 		size = sizeof(e->stack);

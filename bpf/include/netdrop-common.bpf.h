@@ -18,8 +18,10 @@
 #define AF_INET6 10
 #define NSEC_PER_SEC 1000000000ULL
 
-/* Set by user space before load; the verifier prunes what it disables. */
-const volatile struct filter_config cfg = {};
+/* Set by user space before load; the verifier prunes what it disables. The
+ * common part comes first in .rodata: each .bpf.c defines its `tool_cfg` after
+ * including this header (bpf/event-abi.ts RODATA, checked by bpf-abi.test.ts). */
+const volatile struct run_config cfg = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

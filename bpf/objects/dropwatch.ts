@@ -4,7 +4,7 @@
 import type { KindOptions, SkbDropCountEvent } from '../../lib/events.js'
 import { familyOfProtocol } from '../../lib/kernel/eth-protocol.js'
 import { addressText } from '../../lib/kernel/kallsyms.js'
-import { cString, DROP_COUNT_KEY } from '../event-abi.js'
+import { cString, DROP_COUNT_KEY, encodeDropwatchConfig, RODATA } from '../event-abi.js'
 import type { LoadedObject } from '../loaded-object.js'
 import { kfreeSkbProgram, kfreeSkbPrograms, unusableBpfPlan, type BpfObjectDef, type DecodeEnv } from './object-def.js'
 
@@ -14,6 +14,7 @@ const PROGRAM_PREFIX = 'count_kfree_skb'
 export const dropwatchObject: BpfObjectDef = {
   file: 'dropwatch.bpf.o',
   allPrograms: kfreeSkbPrograms(PROGRAM_PREFIX),
+  rodata: RODATA.dropwatch,
   aggregates: true,
   plan({ kind }, features, run) {
     if (run.hookType === 'kprobe') return unusableBpfPlan(kind, '--hook-type kprobe: the bpf backend counts drops through skb:kfree_skb only')
@@ -38,7 +39,7 @@ export const dropwatchObject: BpfObjectDef = {
   },
   config(requests) {
     const options = requests[0]?.options as KindOptions['skb-drop-count'] | undefined
-    return { stackRate: 0, wantStack: false, includeFailed: false, hideNotSpecified: false, notSpecifiedCode: 0xffffffff, groupByDev: options?.groupByDev ?? false }
+    return (dv, at) => encodeDropwatchConfig(dv, at, { groupByDev: options?.groupByDev ?? false })
   },
   decoder() {
     return () => null

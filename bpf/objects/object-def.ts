@@ -6,7 +6,7 @@ import type { Event, KindRequest } from '../../lib/events.js'
 import type { DropReasons } from '../../lib/kernel/drop-reasons.js'
 import type { Kallsyms } from '../../lib/kernel/kallsyms.js'
 import type { SocketOwner } from '../../lib/kernel/socket-owners.js'
-import type { FilterConfigValues } from '../event-abi.js'
+import type { RodataLayout } from '../event-abi.js'
 import type { KernelFeatures } from '../kernel-features.js'
 import type { LoadedObject } from '../loaded-object.js'
 
@@ -28,17 +28,19 @@ export interface DecodeEnv {
   hasReason: boolean
 }
 
-/** The object's own configuration knobs (the common filters are the backend's). */
-export type ObjectConfig = Omit<FilterConfigValues, 'family' | 'ports' | 'addrs' | 'netns' | 'reasons' | 'rateLimit' | 'usePerfBuffer'>
+/** Writes the object's own part of .rodata at `at` (the common filters are the backend's). */
+export type ToolConfigWriter = (dv: DataView, at: number) => void
 
 export interface BpfObjectDef {
   /** File name of the compiled object next to this package's bpf/ sources. */
   file: string
   allPrograms: readonly string[]
+  /** Where the common and the object's own configuration sit in its .rodata. */
+  rodata: RodataLayout
   /** How this object serves one kind on this kernel (or why it cannot). */
   plan(request: KindRequest, features: KernelFeatures, run: RunRequest): BpfKindPlan
-  /** The object's configuration for the kinds it serves in this run. */
-  config(requests: readonly KindRequest[], features: KernelFeatures): ObjectConfig
+  /** The object's own configuration for the kinds it serves in this run. */
+  config(requests: readonly KindRequest[], features: KernelFeatures): ToolConfigWriter
   /** Turns one ring-buffer record into an Event (null: not for this run). */
   decoder(requests: readonly KindRequest[], env: DecodeEnv): (dv: DataView) => Event | null
   /** Objects that count in the kernel: no ring buffer; sample() emits the increments. */

@@ -3,7 +3,7 @@
 import type { KindOptions, KindRequest, TcpDropEvent } from '../../lib/events.js'
 import { tcpFlagNames } from '../../lib/kernel/tcp-flags.js'
 import { tcpStateName } from '../../lib/kernel/tcp-states.js'
-import { addrAt, cString, DROP_EVENT, DROP_FLAG } from '../event-abi.js'
+import { addrAt, cString, DROP_EVENT, DROP_FLAG, encodeTcpdropConfig, RODATA } from '../event-abi.js'
 import { decodeStack, kernelFilterPlaces } from './common.js'
 import type { SocketOwner } from '../../lib/kernel/socket-owners.js'
 import type { KernelFeatures } from '../kernel-features.js'
@@ -36,6 +36,7 @@ function dropOptions(requests: readonly KindRequest[]): KindOptions['tcp-drop'] 
 export const tcpdropObject: BpfObjectDef = {
   file: 'tcpdrop.bpf.o',
   allPrograms: [...kfreeSkbPrograms(PROGRAM_PREFIX), ...OWNER_PROGRAMS.map(([, program]) => program)],
+  rodata: RODATA.tcpdrop,
   plan(request, features, run) {
     const { kind } = request
     if (run.hookType === 'kprobe') return unusableBpfPlan(kind, '--hook-type kprobe: the bpf backend sees drops through skb:kfree_skb only')
@@ -65,15 +66,14 @@ export const tcpdropObject: BpfObjectDef = {
   },
   config(requests, features) {
     const o = dropOptions(requests)
-    return {
+    const values = {
       wantStack: o.stack !== null,
       stackRate: o.stack?.rate ?? 0,
-      includeFailed: false,
       hideNotSpecified: o.hideNotSpecified,
       notSpecifiedCode: o.hideNotSpecified ? (features.dropReasons().code('NOT_SPECIFIED') ?? 0xffffffff) : 0xffffffff,
-      groupByDev: false,
       wantOwner: o.owner,
     }
+    return (dv, at) => encodeTcpdropConfig(dv, at, values)
   },
   decoder(requests, env) {
     const o = dropOptions(requests)

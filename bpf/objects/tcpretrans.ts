@@ -3,7 +3,7 @@
 import type { RunRequest } from '../../lib/backend.js'
 import type { KindRequest, RetransmitEvent } from '../../lib/events.js'
 import { tcpStateName } from '../../lib/kernel/tcp-states.js'
-import { addrAt, cString, RETRANS_EVENT, RETRANS_TYPE } from '../event-abi.js'
+import { addrAt, cString, encodeTcpretransConfig, RETRANS_EVENT, RETRANS_TYPE, RODATA } from '../event-abi.js'
 import type { KernelFeatures } from '../kernel-features.js'
 import { decodeStack, kernelFilterPlaces, stackOf } from './common.js'
 import { unusableBpfPlan, type BpfKindPlan, type BpfObjectDef } from './object-def.js'
@@ -71,21 +71,14 @@ function includeFailed(requests: readonly KindRequest[]): boolean {
 export const tcpretransObject: BpfObjectDef = {
   file: 'tcpretrans.bpf.o',
   allPrograms: ['retransmit_skb', 'retransmit_skb_err', 'retransmit_synack', 'loss_probe'],
+  rodata: RODATA.tcpretrans,
   plan({ kind }, features, run) {
     const plan = PLANS[kind as RetransmitEvent['kind']]
     return plan ? plan(features, run) : unusableBpfPlan(kind, 'not served by tcpretrans.bpf.o')
   },
   config(requests) {
-    const stack = stackOf(requests)
-    return {
-      wantStack: stack !== null,
-      stackRate: stack?.rate ?? 0,
-      includeFailed: includeFailed(requests),
-      hideNotSpecified: false,
-      notSpecifiedCode: 0xffffffff,
-      groupByDev: false,
-      wantOwner: false,
-    }
+    const values = { wantStack: stackOf(requests) !== null, includeFailed: includeFailed(requests) }
+    return (dv, at) => encodeTcpretransConfig(dv, at, values)
   },
   decoder(requests, env) {
     const depth = stackOf(requests)?.depth ?? 0
