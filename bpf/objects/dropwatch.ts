@@ -6,7 +6,7 @@ import { familyOfProtocol } from '../../lib/kernel/eth-protocol.js'
 import { addressText } from '../../lib/kernel/kallsyms.js'
 import { cString, DROP_COUNT_KEY, encodeDropwatchConfig, RODATA } from '../event-abi.js'
 import type { LoadedObject } from '../loaded-object.js'
-import { kfreeSkbProgram, kfreeSkbPrograms, unusableBpfPlan, type BpfObjectDef, type DecodeEnv } from './object-def.js'
+import { kfreeSkbPlan, kfreeSkbProgram, kfreeSkbPrograms, unusableBpfPlan, type BpfObjectDef, type DecodeEnv } from './object-def.js'
 
 const K = DROP_COUNT_KEY.fields
 const PROGRAM_PREFIX = 'count_kfree_skb'
@@ -23,19 +23,14 @@ export const dropwatchObject: BpfObjectDef = {
     const hasReason = tp.args >= 3
     const fields = ['location:kallsyms', 'address', 'protocol', 'family', 'netns', 'ifindex', 'dev']
     if (hasReason) fields.push('reason')
-    return {
-      kind,
-      usable: true,
-      reason: null,
-      hookType: 'tracepoint',
-      hook: 'tracepoint skb:kfree_skb',
+    return kfreeSkbPlan(kind, {
       fields,
       // -4/-6 by skb->protocol; ports and addresses mean nothing for "any protocol" counts.
       filters: { family: 'kernel', netns: 'kernel', reason: hasReason ? 'kernel' : 'none', port: 'none', addr: 'none' },
       cannotSee: hasReason ? [] : ['drop reasons, and consumed skbs are not told apart: every kfree_skb() counts (before 5.17)'],
       reasons: () => features.dropReasons(),
       programs: [tp.program],
-    }
+    })
   },
   config(requests) {
     const options = requests[0]?.options as KindOptions['skb-drop-count'] | undefined

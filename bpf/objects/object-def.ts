@@ -64,6 +64,11 @@ export function kfreeSkbProgram(features: KernelFeatures, prefix: string): { pro
   return { program: `${prefix}${Math.min(args, 4)}`, args }
 }
 
+/** A usable plan on skb:kfree_skb (both kfree_skb-based objects hook it the same way). */
+export function kfreeSkbPlan(kind: KindRequest['kind'], rest: Pick<BpfKindPlan, 'fields' | 'filters' | 'cannotSee' | 'reasons' | 'programs'>): BpfKindPlan {
+  return { kind, usable: true, reason: null, hookType: 'tracepoint', hook: 'tracepoint skb:kfree_skb', ...rest }
+}
+
 /** The programs of kfreeSkbProgram(), for allPrograms. */
 export function kfreeSkbPrograms(prefix: string): string[] {
   return [2, 3, 4].map((n) => `${prefix}${n}`)

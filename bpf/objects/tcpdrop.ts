@@ -7,7 +7,7 @@ import { addrAt, cString, DROP_EVENT, DROP_FLAG, encodeTcpdropConfig, RODATA } f
 import { decodeStack, kernelFilterPlaces } from './common.js'
 import type { SocketOwner } from '../../lib/kernel/socket-owners.js'
 import type { KernelFeatures } from '../kernel-features.js'
-import { kfreeSkbProgram, kfreeSkbPrograms, unusableBpfPlan, type BpfObjectDef, type DecodeEnv } from './object-def.js'
+import { kfreeSkbPlan, kfreeSkbProgram, kfreeSkbPrograms, unusableBpfPlan, type BpfObjectDef, type DecodeEnv } from './object-def.js'
 
 const F = DROP_EVENT.fields
 const PROGRAM_PREFIX = 'kfree_skb'
@@ -51,18 +51,13 @@ export const tcpdropObject: BpfObjectDef = {
     cannotSee.push('TCP data-path drops that do not go through kfree_skb_reason() (tcp_drop() before 5.18)')
     const filters = kernelFilterPlaces(run, ['family', 'port', 'addr', 'netns', 'reason'])
     if (!hasReason) filters.reason = 'none'
-    return {
-      kind,
-      usable: true,
-      reason: null,
-      hookType: 'tracepoint',
-      hook: 'tracepoint skb:kfree_skb',
+    return kfreeSkbPlan(kind, {
       fields,
       filters,
       cannotSee,
       reasons: () => features.dropReasons(),
       programs: dropOptions([request]).owner ? [tp.program, ...ownerPrograms(features)] : [tp.program],
-    }
+    })
   },
   config(requests, features) {
     const o = dropOptions(requests)

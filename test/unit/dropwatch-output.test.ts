@@ -1,30 +1,15 @@
 import t from 'tap'
-import type { CommonOptions } from '../../lib/cli/common-options.js'
 import type { SkbDropCountEvent } from '../../lib/events.js'
-import { NO_FILTERS } from '../../lib/filters.js'
 import { EventClock } from '../../lib/format/clock.js'
 import type { DropwatchOptions } from '../../lib/tools/dropwatch.js'
 import { dropwatchBanner, DropwatchOutput } from '../../lib/tools/dropwatch-output.js'
+import { commonOptions } from '../lib/output-context.js'
 
-const common = (json: boolean): CommonOptions => ({
-  backend: 'auto',
-  hookType: 'auto',
-  listBackends: false,
-  durationS: null,
-  maxEvents: null,
-  json,
-  filters: NO_FILTERS,
-  quiet: false,
-  debug: false,
-  rateLimit: 0,
-  bufferKb: 4096,
-  allowSysctl: false,
-})
 
 function output(options: Partial<DropwatchOptions> = {}, json = false) {
   let text = ''
   const o = new DropwatchOutput({
-    common: common(json),
+    common: commonOptions(json),
     options: { interval: 5, by: 'both', addresses: false, top: null, reasons: [], prometheus: null, ...options },
     backend: 'ftrace',
     clock: new EventClock(),
