@@ -53,7 +53,13 @@ t.test('TCP_OLD_* drops: same records on ftrace and bpf, tuple from /proc/net/tc
   const f = tcpInternal(jsonRecords(rf.stdout))
   const b = tcpInternal(jsonRecords(rb.stdout))
   t.ok(b.length > 0, `bpf saw ${b.length} TCP_OLD_* drops`)
-  t.same(f.map(key).sort(), b.map(key).sort(), 'ftrace reports the same drops')
+  // bpf counts the events its program could not record (a kfree_skb in softirq
+  // interrupting the same program on that CPU is skipped by the kernel): the
+  // two sides agree exactly when neither lost any, else within what was lost.
+  const lost = (out: string) => Number(jsonRecords(out).find((r) => r.type === 'summary')?.lost ?? NaN)
+  const [lostF, lostB] = [lost(rf.stdout), lost(rb.stdout)]
+  if (lostF === 0 && lostB === 0) t.same(f.map(key).sort(), b.map(key).sort(), 'ftrace reports the same drops')
+  else t.ok(Math.abs(f.length - b.length) <= lostF + lostB, `ftrace ${f.length} vs bpf ${b.length} drops, ${lostF} and ${lostB} counted as lost`)
   t.ok(
     f.every((r) => r.saddr === pair.v4.sender && r.daddr === pair.v4.receiver && r.dport === 5201 && r.state === 'ESTABLISHED' && r.tcpflags === null),
     'segment source is the peer; state from /proc; flags unknown',
