@@ -45,8 +45,15 @@ export class BpfBackend implements Backend {
   }
 }
 
-/** Why nothing can run on bpf here (privilege, libbpf, BTF), or null. */
+/** The sysctl exists exactly when the kernel has the bpf() system call
+ *  (kernel/bpf/syscall.c, CONFIG_BPF_SYSCALL), whatever its value. */
+const BPF_SYSCTL = '/proc/sys/kernel/unprivileged_bpf_disabled'
+
+/** Why nothing can run on bpf here (kernel, privilege, libbpf, BTF), or null. */
 function unusableBecause(): { reason: string; permissionDenied: boolean } | null {
+  if (!existsSync(BPF_SYSCTL)) {
+    return { reason: `this kernel has no bpf() system call (built without CONFIG_BPF_SYSCALL: ${BPF_SYSCTL} is missing)`, permissionDenied: false }
+  }
   if (!hasCapability(CAP.SYS_ADMIN) && !(hasCapability(CAP.BPF) && hasCapability(CAP.PERFMON))) {
     return { reason: 'needs CAP_BPF and CAP_PERFMON (or root)', permissionDenied: true }
   }
@@ -56,7 +63,7 @@ function unusableBecause(): { reason: string; permissionDenied: boolean } | null
     return { reason: (err as Error).message, permissionDenied: false }
   }
   if (!existsSync(VMLINUX_BTF) || statSync(VMLINUX_BTF).size === 0) {
-    return { reason: `kernel BTF missing (${VMLINUX_BTF}): CO-RE needs CONFIG_DEBUG_INFO_BTF`, permissionDenied: false }
+    return { reason: `kernel BTF missing (${VMLINUX_BTF}): the kernel was built without CONFIG_DEBUG_INFO_BTF, and the shipped CO-RE programs need its type information`, permissionDenied: false }
   }
   return null
 }

@@ -48,7 +48,6 @@ export class FtraceRun implements Run {
     this.#tracepoints = chosen.flatMap((c) => (c.type === 'tracepoint' ? [{ hook: c.hook, run: c.plan.open(), stack: stackOf(c.request) }] : []))
     const kprobes = chosen.flatMap((c) => (c.type === 'kprobe' ? [c] : []))
     this.#kprobes = kprobes.length > 0 ? new KprobeRun(tracefs, tag, kprobes.map((c) => c.hook), run) : null
-    if (this.#kprobes?.joinProblem) ctx.notice(`addresses of IPv6 sockets print as "-": ${this.#kprobes.joinProblem} (never changed by this tool)`)
     const routes = new Map<string, Route>()
     for (const t of this.#tracepoints) routes.set(t.hook.event, { decode: (line) => t.run.decode(line), stack: t.stack })
     for (const c of kprobes) routes.set(this.#kprobes?.eventName(c.hook) ?? '', { decode: (line) => this.#kprobes?.decode(line) ?? null, stack: stackOf(c.request) })
@@ -101,7 +100,6 @@ export class FtraceRun implements Run {
     this.#reader = new TracePipeReader(this.#instance.path('trace_pipe'), {
       lines: (lines) => this.#dispatcher.lines(lines),
       drained: () => {
-        this.#kprobes?.tick()
         this.#dispatcher.drained()
         this.#ctx.sink.batchEnd()
       },

@@ -1,11 +1,9 @@
 // Planning the ftrace backend's kprobe hooks on this kernel: is kprobe_events
 // there, can the function be probed (kallsyms, available_filter_functions),
-// does struct sock_common have the offsets the fetch-args assume (BTF), and can
-// IPv6 sockets be joined with /proc/net/tcp6 (pointer representation).
+// and does struct sock_common have the offsets the fetch-args assume (BTF).
 import { existsSync } from 'node:fs'
 import type { HookTypeStatus, KindPlan } from '../lib/backend.js'
 import type { KindRequest } from '../lib/events.js'
-import { rawPointerJoinProblem } from '../lib/kernel/socket-table.js'
 import type { KprobeHook } from './hooks/kprobe-hook.js'
 import { runningSockCommonLayout } from './hooks/sock-common-args.js'
 import { kprobeTargetProblem, readSymbolSources } from './kprobe-target.js'
@@ -23,6 +21,6 @@ export function planKprobe<K extends KindRequest['kind']>(hook: KprobeHook<K>, r
   if (problem) return unusable(`${name}: ${problem}`)
   const layout = runningSockCommonLayout()
   if (!layout.ok) return unusable(`${name}: ${layout.reason}`)
-  const plan = hook.plan(request, { layout: layout.layout, joinProblem: rawPointerJoinProblem() })
+  const plan = hook.plan(request, { layout: layout.layout })
   return { kind: request.kind, hookType: 'kprobe', hook: name, ...plan }
 }

@@ -1,10 +1,8 @@
 // The kprobe side of one ftrace run: defines the run-tagged kprobe events,
-// enables them in the run's instance, decodes their trace lines (joining IPv6
-// sockets with /proc/net/tcp6) and removes the probes — after the instance,
-// which the backend removes first.
+// enables them in the run's instance, decodes their trace lines and removes
+// the probes — after the instance, which the backend removes first.
 import type { RunRequest } from '../lib/backend.js'
 import type { Event } from '../lib/events.js'
-import { rawPointerJoinProblem, SocketTable } from '../lib/kernel/socket-table.js'
 import type { RunTag } from '../lib/run-tag.js'
 import type { KprobeHook } from './hooks/kprobe-hook.js'
 import { runningSockCommonLayout, type SockCommonLayout } from './hooks/sock-common-args.js'
@@ -15,14 +13,11 @@ export class KprobeRun {
   readonly #hooks: Map<string, KprobeHook>
   readonly #events: KprobeEvents
   readonly #layout: SockCommonLayout
-  readonly #sockets: SocketTable | null
   readonly #run: RunRequest
   /** Events printed with `-` for what could not be resolved. */
   unresolved = 0
   /** Trace lines of the probes that could not be read. */
   malformed = 0
-  /** Why IPv6 sockets cannot be resolved (null: they can). */
-  readonly joinProblem: string | null
 
   constructor(tracefs: string, tag: RunTag, hooks: readonly KprobeHook[], run: RunRequest) {
     const layout = runningSockCommonLayout()
@@ -31,8 +26,6 @@ export class KprobeRun {
     this.#run = run
     this.#events = new KprobeEvents(tracefs)
     this.#hooks = new Map(hooks.map((h) => [`${tag.name}_${h.suffix}`, h]))
-    this.joinProblem = rawPointerJoinProblem()
-    this.#sockets = this.joinProblem === null ? new SocketTable({ tables: ['tcp6'], netns: run.filters.netns }) : null
   }
 
   /** Defines the probes globally and enables them in `instance` only. */
@@ -51,18 +44,13 @@ export class KprobeRun {
 
   decode(line: { event: string; comm: string; pid: number; tsNs: bigint; body: string }): Event | null {
     const hook = this.#hooks.get(line.event)
-    const decoded = hook?.decode(line, this.#sockets)
+    const decoded = hook?.decode(line)
     if (!decoded) {
       this.malformed++
       return null
     }
     if (decoded.unresolved) this.unresolved++
     return decoded.event
-  }
-
-  /** Called after each poll batch: keeps the socket tables at most a second old. */
-  tick(): void {
-    this.#sockets?.tick()
   }
 
   /** Removes the probes (the instance must be gone). Never throws. */

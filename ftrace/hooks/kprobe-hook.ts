@@ -3,23 +3,16 @@
 // expression, and how to turn a trace line into an Event. The probe itself is
 // defined by ftrace/kprobe-events.ts under the run's tag.
 import type { RunRequest } from '../../lib/backend.js'
-import type { EventKind, KindRequest, RetransmitEvent } from '../../lib/events.js'
-import type { ProcTcpEntry } from '../../lib/kernel/proc-net-tcp.js'
+import type { Event, EventKind, KindRequest } from '../../lib/events.js'
 import type { HookPlanInfo, TraceEventLine } from './hook.js'
 import type { SockCommonLayout } from './sock-common-args.js'
 
 export interface KprobePlanContext {
   layout: SockCommonLayout
-  /** Why sockets cannot be joined with /proc/net/tcp6 here (null: they can). */
-  joinProblem: string | null
-}
-
-export interface SocketLookup {
-  lookup(pointer: string): ProcTcpEntry | null
 }
 
 export interface KprobeDecoded {
-  event: RetransmitEvent
+  event: Event
   /** Addresses could not be resolved (printed as `-`). */
   unresolved: boolean
 }
@@ -29,8 +22,9 @@ export interface KprobeHook<K extends EventKind = EventKind> {
   symbol: string
   /** Appended to the run tag to name the event. */
   suffix: string
+  /** What the hook can do here (kernel layouts it depends on are checked in it). */
   plan(request: KindRequest<K>, ctx: KprobePlanContext): HookPlanInfo
   args(layout: SockCommonLayout): string[]
   kernelFilter(run: RunRequest, layout: SockCommonLayout): string
-  decode(line: TraceEventLine, sockets: SocketLookup | null): KprobeDecoded | null
+  decode(line: TraceEventLine): KprobeDecoded | null
 }

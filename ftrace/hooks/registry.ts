@@ -6,6 +6,7 @@ import type { TracepointHook } from './hook.js'
 import type { KprobeHook } from './kprobe-hook.js'
 import { skbDropCount } from './skb-drop-count.js'
 import { tcpDrop } from './tcp-drop.js'
+import { tcpDropKprobe } from './tcp-drop-kprobe.js'
 import { tcpRetransmitSkb, tcpRetransmitSynack } from './tcp-retransmit.js'
 import { tcpLossProbeKprobe, tcpRetransmitKprobe, tcpRtxSynackKprobe } from './tcp-retransmit-kprobe.js'
 
@@ -15,6 +16,6 @@ export const FTRACE_HOOKS: FtraceHooks = {
   'tcp-retransmit': { tracepoint: tcpRetransmitSkb, kprobe: tcpRetransmitKprobe },
   'tcp-synack-retransmit': { tracepoint: tcpRetransmitSynack, kprobe: tcpRtxSynackKprobe },
   'tcp-loss-probe': { kprobe: tcpLossProbeKprobe },
-  'tcp-drop': { tracepoint: tcpDrop },
+  'tcp-drop': { tracepoint: tcpDrop, kprobe: tcpDropKprobe },
   'skb-drop-count': { tracepoint: skbDropCount },
 }

@@ -1,15 +1,14 @@
 // tcpretrans on kernels without (usable) tracepoints, and loss probes on any
 // kernel: kprobes on tcp_retransmit_skb(sk, …), tcp_rtx_synack(listener, req)
-// and tcp_send_loss_probe(sk). The IPv4 tuple, family and state come from the
-// socket's struct sock_common; IPv6 addresses from /proc/net/tcp6 joined on
-// the raw pointer (SPEC §2, §5).
+// and tcp_send_loss_probe(sk). The tuple (IPv4 and IPv6), family and state
+// come from the socket's struct sock_common (SPEC §2, §5).
 import type { RetransmitEvent } from '../../lib/events.js'
 import type { FilterName, FilterPlace } from '../../lib/filters.js'
 import { commOfPid } from '../../lib/kernel/comm.js'
 import { tcpStateName } from '../../lib/kernel/tcp-states.js'
 import { parseKeyValues } from '../trace-line.js'
 import type { KprobeDecoded, KprobeHook, KprobePlanContext } from './kprobe-hook.js'
-import { AF_INET, AF_INET6, LOOPBACK4_IPV6, ipv4FromU32, netU16FromPort, portFromNetU16, sockCommonArgs, type ArgRegister, type SockCommonLayout } from './sock-common-args.js'
+import { netU16FromPort, sockCommonArgs, sockFlow, type ArgRegister, type SockCommonLayout } from './sock-common-args.js'
 
 interface Spec<K extends RetransmitEvent['kind']> {
   kind: K
@@ -36,7 +35,7 @@ function sockKprobe<K extends RetransmitEvent['kind']>(spec: Spec<K>): KprobeHoo
       if (ctx.layout.netns) fields.push('netns')
       const cannotSee = [...spec.cannotSee, 'sequence numbers']
       if (!ctx.layout.netns) cannotSee.push('network namespace (no BTF to locate it)')
-      cannotSee.push(ctx.joinProblem ? `addresses of IPv6 sockets (${ctx.joinProblem})` : 'addresses of IPv6 sockets gone from /proc/net/tcp6 before it was read')
+      if (!ctx.layout.v6) cannotSee.push('IPv6 addresses (no skc_v6_* in this kernel\'s struct sock_common)')
       const fieldNotes = { err: '(it sees the attempt, not its result)' }
       return { usable: true, reason: null, fields, filters: filterPlaces(ctx.layout), cannotSee, fieldNotes }
     },
@@ -48,59 +47,30 @@ function sockKprobe<K extends RetransmitEvent['kind']>(spec: Spec<K>): KprobeHoo
       if (run.filters.netns !== null && layout.netns) parts.push(`netns == ${run.filters.netns}`)
       return parts.join(' && ')
     },
-    decode(line, sockets): KprobeDecoded | null {
+    decode(line): KprobeDecoded | null {
       const kv = parseKeyValues(line.body)
-      const num = (k: string) => {
-        const v = kv.get(k)
-        return v === undefined ? NaN : Number(v)
-      }
-      const family = num('family')
-      const lport = num('lport')
-      const rport = portFromNetU16(num('dport'))
+      const flow = sockFlow(kv)
       const pointer = kv.get(spec.pointerName)
-      if (!Number.isFinite(lport) || !Number.isFinite(rport) || pointer === undefined) return null
-      const netns = num('netns')
+      if (!flow || pointer === undefined) return null
+      const netns = Number(kv.get('netns') ?? NaN)
       const event: RetransmitEvent = {
         kind: spec.kind,
         tsNs: line.tsNs,
         pid: line.pid,
         comm: line.comm === '<...>' ? commOfPid(line.pid) : line.comm,
-        family: 4,
-        laddr: '-',
-        lport,
-        raddr: '-',
-        rport,
-        state: spec.state ?? tcpStateName(num('state')),
+        family: flow.family,
+        laddr: flow.laddr,
+        lport: flow.lport,
+        raddr: flow.raddr,
+        rport: flow.rport,
+        state: spec.state ?? tcpStateName(flow.state),
         netns: Number.isFinite(netns) ? netns : null,
         seq: null,
         err: null,
         stack: null,
         sockId: pointer,
       }
-      if (family === AF_INET) {
-        event.laddr = ipv4FromU32(num('saddr'))
-        event.raddr = ipv4FromU32(num('daddr'))
-        return { event, unresolved: false }
-      }
-      if (family !== AF_INET6) return null
-      const entry = sockets?.lookup(pointer) ?? null
-      if (entry) {
-        event.family = entry.family
-        event.laddr = entry.laddr
-        event.raddr = entry.raddr
-        return { event, unresolved: false }
-      }
-      // An IPv4 peer on an IPv6 socket (v4-mapped) keeps its IPv4 tuple in
-      // sock_common; native IPv6 sockets hold 0 or LOOPBACK4_IPV6 (127.0.0.6)
-      // there (include/net/ipv6.h), so those two values say "ask /proc".
-      const daddr = num('daddr')
-      if (daddr !== 0 && daddr !== LOOPBACK4_IPV6) {
-        event.laddr = ipv4FromU32(num('saddr'))
-        event.raddr = ipv4FromU32(daddr)
-        return { event, unresolved: false }
-      }
-      event.family = 6
-      return { event, unresolved: true }
+      return { event, unresolved: !flow.resolved }
     },
   }
 }

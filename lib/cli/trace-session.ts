@@ -154,6 +154,7 @@ export class TraceSession<O> {
     // the run ended because enough was printed or nobody reads any more.
     if (!done) run.sample?.()
     run.close()
+    this.#run = null // closed: the exit paths below need not close it again
     if (failure) throw failure
     const stats = run.stats()
     this.#reports.report(run, stats)

@@ -54,13 +54,6 @@ export function procNetTcpProblem(procNet = '/proc/self/net'): string | null {
   return null
 }
 
-/** Why kprobe arguments (raw pointers) cannot be joined with /proc/net/tcp6
- *  in this process, by pointer representation or by access (null: they can). */
-export function rawPointerJoinProblem(): string | null {
-  const { mode, kptrRestrict } = expectedPointerMode()
-  return joinImpossibleReason(mode, kptrRestrict) ?? procNetTcpProblem()
-}
-
 /** One process per network namespace (its /proc/PID/net shows that namespace's sockets). */
 export function processesByNetns(): Map<number, number> {
   const out = new Map<number, number>()

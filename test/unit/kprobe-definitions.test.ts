@@ -7,8 +7,8 @@ import type { StructMembers } from '../../lib/kernel/btf.js'
 import { fixture } from '../lib/fixtures.js'
 import { kindRequest, testRequest, withRules } from '../lib/request.js'
 
-const assumed = { source: 'assumed' as const, netns: null }
-const withNetns = { source: 'btf' as const, netns: { skcNet: 48, inum: 144 } }
+const assumed = { source: 'assumed' as const, netns: null, v6: false }
+const withNetns = { source: 'btf' as const, netns: { skcNet: 48, inum: 144 }, v6: false }
 const rtx = kindRequest('tcp-retransmit')
 
 t.test('definition lines match what the guests accepted (kprobe_events-capture.txt)', async (t) => {
@@ -23,6 +23,11 @@ t.test('definition lines match what the guests accepted (kprobe_events-capture.t
     kprobeDefinitionLine({ event: 'netdrop_tcpretrans_42_7_synack', symbol: 'tcp_rtx_synack', args: tcpRtxSynackKprobe.args(withNetns) }),
     'p:kprobes/netdrop_tcpretrans_42_7_synack tcp_rtx_synack req=%si:x64 daddr=+0(%si):u32 saddr=+4(%si):u32 dport=+12(%si):u16 lport=+14(%si):u16 family=+16(%si):u16 state=+18(%si):u8 netns=+144(+48(%si)):u32',
   )
+  // With the IPv6 words (the layout of every kernel with IPv6), as the 5.10-legacy guest accepted them.
+  const legacy = fixture('5.10-legacy', 'kprobe_events-capture.txt').trim().split('\n')
+  for (const [name, hook] of [['fxk_rtx', tcpRetransmitKprobe], ['fxk_synack', tcpRtxSynackKprobe]] as const) {
+    t.equal(kprobeDefinitionLine({ event: name, symbol: hook.symbol, args: hook.args({ source: 'assumed', netns: null, v6: true }) }), legacy.find((l) => l.includes(` ${hook.symbol} `)), `5.10-legacy ${hook.symbol}`)
+  }
   t.throws(() => kprobeDefinitionLine({ event: 'bad-name', symbol: 'x', args: [] }), /invalid kprobe event name/)
 })
 
@@ -41,25 +46,26 @@ t.test('kernel filters: ports in both byte orders, netns only with BTF', async (
 })
 
 t.test('plans: fields, filter places, what the kprobes cannot see', async (t) => {
-  const p = tcpRetransmitKprobe.plan(rtx, { layout: withNetns, joinProblem: 'kptr_restrict=0: hashed' })
+  const p = tcpRetransmitKprobe.plan(rtx, { layout: withNetns })
   t.ok(p.usable)
   t.ok(p.fields.includes('netns'))
   t.same(p.filters, { port: 'kernel', family: 'user', addr: 'user', netns: 'kernel' })
   t.match(p.cannotSee.join('; '), /TLP retransmits.*__tcp_retransmit_skb/)
-  t.match(p.cannotSee.join('; '), /IPv6 sockets \(kptr_restrict=0: hashed\)/)
-  t.equal(tcpRetransmitKprobe.plan(rtx, { layout: assumed, joinProblem: null }).filters.netns, 'none')
+  t.match(p.cannotSee.join('; '), /IPv6 addresses \(no skc_v6_\*/)
+  t.equal(tcpRetransmitKprobe.plan(rtx, { layout: assumed }).filters.netns, 'none')
   const run = testRequest({ hookType: 'kprobe' })
   const withErr = kindRequest('tcp-retransmit', { options: { includeFailed: true }, fields: { err: '--err' } })
-  const errPlan = withRules(tcpRetransmitKprobe.plan(withErr, { layout: assumed, joinProblem: null }), withErr, run, 'kprobe tcp_retransmit_skb')
+  const errPlan = withRules(tcpRetransmitKprobe.plan(withErr, { layout: assumed }), withErr, run, 'kprobe tcp_retransmit_skb')
   t.match(errPlan, { usable: false, reason: /^--err: kprobe tcp_retransmit_skb has no err field \(it sees the attempt, not its result\)/ })
   const withSeq = kindRequest('tcp-retransmit', { fields: { seq: '--seq' } })
-  t.match(withRules(tcpRetransmitKprobe.plan(withSeq, { layout: assumed, joinProblem: null }), withSeq, run), { usable: false, reason: /--seq/ })
+  t.match(withRules(tcpRetransmitKprobe.plan(withSeq, { layout: assumed }), withSeq, run), { usable: false, reason: /--seq/ })
   t.same(
     Object.entries(FTRACE_HOOKS).flatMap(([kind, h]) => (h.kprobe ? [[kind, h.kprobe.symbol, h.kprobe.suffix]] : [])),
     [
       ['tcp-retransmit', 'tcp_retransmit_skb', 'rtx'],
       ['tcp-synack-retransmit', 'tcp_rtx_synack', 'synack'],
       ['tcp-loss-probe', 'tcp_send_loss_probe', 'tlp'],
+      ['tcp-drop', 'tcp_drop', 'drop'],
     ],
   )
   t.match(sockCommonArgs('%di', assumed), ['sk=%di:x64'])
@@ -84,8 +90,11 @@ t.test('sock_common offsets are checked against BTF', async (t) => {
         return table[`${s}.${m}`] ?? null
       },
     }) as StructMembers
-  t.same(checkSockCommonLayout(fake({})), { ok: true, layout: { source: 'btf', netns: { skcNet: 48, inum: 136 } } })
+  t.same(checkSockCommonLayout(fake({})), { ok: true, layout: { source: 'btf', netns: { skcNet: 48, inum: 136 }, v6: false } }, 'no skc_v6_*: a kernel without IPv6')
+  const v6 = { skc_v6_daddr: { offset: 56, size: 16 }, skc_v6_rcv_saddr: { offset: 72, size: 16 } }
+  t.match(checkSockCommonLayout(fake(v6)), { ok: true, layout: { v6: true } })
+  t.match(checkSockCommonLayout(fake({ ...v6, skc_v6_rcv_saddr: { offset: 80, size: 16 } })), { ok: false, reason: /skc_v6_rcv_saddr at \+80 size 16, expected \+72 size 16/ })
   t.match(checkSockCommonLayout(fake({ skc_num: { offset: 16, size: 2 } })), { ok: false, reason: /skc_num at \+16 size 2, expected \+14 size 2/ })
   t.match(checkSockCommonLayout(fake({ skc_state: null })), { ok: false, reason: /skc_state missing/ })
-  t.same(checkSockCommonLayout(null), { ok: true, layout: { source: 'assumed', netns: null } })
+  t.same(checkSockCommonLayout(null), { ok: true, layout: { source: 'assumed', netns: null, v6: true } }, 'without BTF: the layout since 3.13')
 })

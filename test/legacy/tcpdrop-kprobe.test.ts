@@ -1,0 +1,145 @@
+// tcpdrop through a kprobe on an out-of-line tcp_drop() (the 4.10–5.8 kernels
+// bcc's tcpdrop was written for), run inside the 5.10-legacy guest (no bpf(),
+// no BTF, tcp_drop() noinline) by `npm run test:legacy`. Ground truth (SPEC §7):
+// the receiving sockets' sk_drops (`ss -tm` d), which tcp_drop() bumps just
+// before it frees; the flow is frozen by an nft rule before ss is read.
+// Also: the seed's own example (connects to a closed port on 127.0.0.1), the
+// other two tools on a kernel without BPF, and cleanup on every way out.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import t from 'tap'
+import { dataPathDrops, type Scenario } from '../lib/datapath-drops.js'
+import { nftCounter, sleep } from '../lib/netns.js'
+import { jsonRecords, retransmitRecords } from '../lib/records.js'
+import { runCli, startCli } from '../lib/run-cli.js'
+import { stopTool } from '../lib/stop-tool.js'
+import { counterDeltas, sentRetransmits } from '../lib/ground-truth.js'
+import { connectAttempts } from '../lib/traffic.js'
+import { testHosts } from '../lib/test-hosts.js'
+
+const TRACEFS = '/sys/kernel/tracing'
+const traceable = (fn: string) => existsSync(`${TRACEFS}/available_filter_functions`) && new RegExp(`^${fn}\\b`, 'm').test(readFileSync(`${TRACEFS}/available_filter_functions`, 'utf8'))
+if (process.getuid?.() !== 0 || !existsSync(`${TRACEFS}/kprobe_events`) || !traceable('tcp_drop')) {
+  t.plan(0, 'needs root and a guest kernel with kprobes and an out-of-line tcp_drop() (the 5.10-legacy guest: npm run test:legacy)')
+  process.exit(0)
+}
+const NO_BPF = !existsSync('/proc/sys/kernel/unprivileged_bpf_disabled')
+const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()
+
+const pair = testHosts('lt', 46, 'table inet ndl {\n chain input {\n type filter hook input priority 0;\n tcp dport 9101 counter drop comment "blackhole"\n }\n}')
+const drops = (out: string) => jsonRecords(out).filter((r) => r.type === 'drop')
+
+t.test(`${kernel}: --list-backends and -B bpf say why bpf cannot serve; auto picks ftrace`, async (t) => {
+  for (const tool of ['tcpdrop', 'tcpretrans', 'dropwatch']) {
+    const list = runCli(tool, ['--list-backends'], 60000)
+    t.equal(list.code, 0, `${tool} --list-backends exits 0`)
+    t.match(list.stdout, /^ftrace: usable \(selected by --backend auto\)/m, `${tool}: ftrace selected`)
+    if (NO_BPF) {
+      t.match(list.stdout, /^bpf: not usable: this kernel has no bpf\(\) system call/m, `${tool}: bpf's reason`)
+      const forced = runCli(tool, ['-B', 'bpf', '-d', '1'], 60000)
+      t.equal(forced.code, 4, `${tool} -B bpf exits 4`)
+      t.match(forced.stderr, /no backend can run .*bpf: this kernel has no bpf\(\) system call/)
+    }
+  }
+  const list = runCli('tcpdrop', ['--list-backends'], 60000).stdout
+  t.match(list, /tcp-drop: kprobe tcp_drop\n/, 'tcpdrop: the tcp_drop kprobe')
+  t.match(list, /cannot see: drops that do not go through tcp_drop\(\)/)
+})
+
+const scenarios: Array<[Scenario, 4 | 6, number]> = [
+  ['zero-window', 4, 9111],
+  ['zero-window', 6, 9112],
+  ['rcvbuf-full', 4, 9113],
+  ['rcvbuf-full', 6, 9114],
+]
+for (const [scenario, family, port] of scenarios) {
+  t.test(`${kernel}: ${scenario} IPv${family}: records == the receiving socket's sk_drops`, async (t) => {
+    const addr = family === 4 ? pair.v4.receiver : pair.v6.receiver
+    const peer = family === 4 ? pair.v4.sender : pair.v6.sender
+    const tool = startCli('tcpdrop', ['-j', '--no-stack', '--rate-limit', '0', '--port', String(port)])
+    await tool.attached
+    t.match(tool.stderr(), /Tracing TCP drops via ftrace \(kprobe tcp_drop\)/)
+    const skDrops = await dataPathDrops(pair, scenario, addr, port)
+    await sleep(500)
+    const r = await stopTool(tool)
+    t.equal(r.code, 0)
+    const received = drops(r.stdout).filter((d) => d.daddr === addr && d.dport === port)
+    t.ok(skDrops > 0, `the scenario made drops (sk_drops ${skDrops})`)
+    t.equal(received.length, skDrops, `${received.length} records == sk_drops ${skDrops}`)
+    const summary = jsonRecords(r.stdout).find((x) => x.type === 'summary')
+    t.equal(summary?.lost, 0, 'nothing lost')
+    t.ok(
+      received.every((d) => d.family === family && d.saddr === peer && d.state === 'ESTABLISHED' && (d.tcpflags as string[]).includes('ACK') && d.reason === null),
+      'segment direction (the peer is SADDR), family, ESTABLISHED, ACK, no reason',
+    )
+    t.ok(received.every((d) => /^tcp_(data_queue|validate_incoming|rcv_established|prune_ofo_queue)\+0x[0-9a-f]+$/.test(String(d.location))), 'LOCATION is the caller')
+  })
+}
+
+t.test(`${kernel}: the seed example — connects to a closed port on 127.0.0.1 (CLOSE, RST|ACK, stacks)`, async (t) => {
+  const tool = startCli('tcpdrop', ['--port', '8198'])
+  await tool.attached
+  const script = `const net = require('net'); let left = 5
+    for (let i = 0; i < 5; i++) net.connect(8198, '127.0.0.1').on('error', () => {}).on('close', () => { if (--left === 0) process.exit(0) })
+    setTimeout(() => process.exit(0), 10000)`
+  pair.exec(pair.sender, [process.execPath, '-e', script], { timeoutMs: 20000 })
+  await sleep(1000)
+  const r = await stopTool(tool)
+  const lines = r.stdout.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l))
+  t.equal(lines.length, 5, 'one line per refused connect')
+  // The socket is already closed (reset in SYN_SENT): sock_common has lost its
+  // local port (skc_num 0), so DPORT prints 0 where bcc read the segment's header.
+  t.ok(lines.every((l) => /\s4\s+127\.0\.0\.1:8198\s+> 127\.0\.0\.1:0\s+CLOSE\s+\(RST\|ACK\)\s+-$/.test(l)), lines.join('\n'))
+  const stack = r.stdout.split('\n').filter((l) => l.startsWith('\t'))
+  t.ok(stack.length >= 5 * 3, 'stacks under the lines')
+  t.match(stack[0], /^\ttcp_drop\+0x/, 'first frame: tcp_drop (the tracer frames removed)')
+  t.ok(stack.some((l) => /^\ttcp_rcv_state_process\+0x/.test(l)), 'then its caller')
+  t.notOk(stack.some((l) => /kprobe|ftrace_/.test(l)), 'no tracer frames')
+})
+
+t.test(`${kernel}: tcpretrans (auto: ftrace, tracepoints) records == ΔTcpRetransSegs − ΔTCPRetransFail`, async (t) => {
+  const tool = startCli('tcpretrans', ['-j', '--rate-limit', '0', '--port', '9101'])
+  await tool.attached
+  t.match(tool.stderr(), /via ftrace \(tracepoint tcp:tcp_retransmit_skb/)
+  const delta = counterDeltas(pair)
+  connectAttempts(pair, pair.v4.receiver, 9101, 3)
+  connectAttempts(pair, pair.v6.receiver, 9101, 3)
+  await sleep(500)
+  const d = delta()
+  const r = await stopTool(tool)
+  const recs = retransmitRecords(r.stdout).filter((x) => x.type === 'retransmit')
+  t.ok(sentRetransmits(d) > 0)
+  t.equal(recs.length, sentRetransmits(d), `${recs.length} records == ${sentRetransmits(d)}`)
+  t.ok(nftCounter(pair, pair.receiver, 'blackhole') > 0)
+  t.ok(recs.some((x) => x.family === 6 && x.raddr === pair.v6.receiver), 'IPv6 addresses')
+})
+
+/** Our kprobe events and tracefs instances (their names carry the tool's PID). */
+function leftovers(pid: number | undefined): string[] {
+  if (pid === undefined) return []
+  const probes = readFileSync(`${TRACEFS}/kprobe_events`, 'utf8').split('\n').filter((l) => l.includes(`_${pid}_`))
+  const instances = readdirSync(`${TRACEFS}/instances`).filter((n) => n.includes(`_${pid}_`))
+  return [...probes, ...instances]
+}
+
+t.test(`${kernel}: no kprobe or instance left after SIGINT, SIGTERM, and kill -9 + rerun`, async (t) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const tool = startCli('tcpdrop', ['--no-stack'])
+    await tool.attached
+    t.ok(leftovers(tool.child.pid).length >= 2, `${signal}: a kprobe and an instance while running`)
+    const r = await stopTool(tool, signal)
+    t.equal(r.code, 0, `${signal}: exit 0`)
+    t.same(leftovers(tool.child.pid), [], `${signal}: nothing left`)
+  }
+  const killed = startCli('tcpdrop', ['--no-stack'])
+  await killed.attached
+  killed.child.kill('SIGKILL')
+  await killed.exited
+  t.ok(leftovers(killed.child.pid).length >= 2, 'kill -9 leaves them behind')
+  const rerun = startCli('tcpdrop', ['--no-stack'])
+  await rerun.attached
+  t.match(rerun.stderr(), /removed tracefs instance .* of a run that no longer exists/)
+  t.match(rerun.stderr(), /removed kprobe event .* of a run that no longer exists/)
+  t.same(leftovers(killed.child.pid), [], "the rerun removed the dead run's objects")
+  await stopTool(rerun)
+  t.same(leftovers(rerun.child.pid), [])
+})

@@ -1,0 +1,72 @@
+// TCP data-path drops made on purpose, with the receiving sockets' own count
+// (`ss -tm` field `d`, sk_drops) as ground truth: the drops tcp_drop() makes
+// (it bumps sk_drops, then frees), in two scenarios measured in
+// bench/datapath-drops on 5.10:
+// - zero window: the receiver never reads and has a ~4 KiB buffer, while the
+//   sender is told the window is 64 KiB (the receiver's ACKs rewritten on the
+//   sender's input hook), so data beyond the real window is dropped;
+// - receive buffer full: the receiver reads for 1 s with a 256 KiB buffer,
+//   then stops and shrinks SO_RCVBUF to 4 KiB; what is in flight no longer fits.
+// Before ss is read, an nft rule on the receiver's input hook (before TCP)
+// freezes the flow, so the counter is final when read.
+import type { NetnsPair } from './netns.js'
+import { nft, sleep } from './netns.js'
+
+export type Scenario = 'zero-window' | 'rcvbuf-full'
+
+const RECEIVER = {
+  // Accept, never read.
+  'zero-window': (port: number) =>
+    `require('net').createServer({ pauseOnConnect: true }, (s) => s.on('error', () => {})).listen(${port}, '::'); setTimeout(() => process.exit(0), 30000)`,
+  // Read for 1 s, then stop reading and shrink the receive buffer (koffi: setsockopt).
+  'rcvbuf-full': (port: number) => `
+    const net = require('net'); const koffi = require('koffi')
+    const setsockopt = koffi.load('libc.so.6').func('int setsockopt(int, int, int, const int *, uint32_t)')
+    net.createServer((s) => { s.on('data', () => {}); s.on('error', () => {})
+      setTimeout(() => { s.pause(); setsockopt(s._handle.fd, 1, 8, [4096], 4) }, 1000) }).listen(${port}, '::')
+    setTimeout(() => process.exit(0), 30000)`,
+}
+
+const SENDER = (addr: string, port: number, bytes: number, chunk: number) => `
+  const s = require('net').connect({ host: '${addr}', port: ${port}, noDelay: true })
+  s.on('error', () => {})
+  s.on('connect', () => { const b = Buffer.alloc(${chunk}, 97); for (let n = 0; n < ${bytes}; n += ${chunk}) s.write(b) })
+  setTimeout(() => { s.destroy(); process.exit(0) }, 8000)`
+
+function setupReceiver(pair: NetnsPair, scenario: Scenario): void {
+  const sysctl = (...kv: string[]) => pair.exec(pair.receiver, ['sysctl', '-qw', ...kv])
+  sysctl('net.ipv4.tcp_moderate_rcvbuf=0')
+  if (scenario === 'zero-window') sysctl('net.ipv4.tcp_window_scaling=0', 'net.ipv4.tcp_rmem=4096 8192 8192')
+  else sysctl('net.ipv4.tcp_window_scaling=1', 'net.ipv4.tcp_rmem=4096 262144 262144')
+}
+
+/** Runs one scenario to addr:port; resolves with the receiver's sk_drops (the flow frozen first). */
+export async function dataPathDrops(pair: NetnsPair, scenario: Scenario, addr: string, port: number): Promise<number> {
+  setupReceiver(pair, scenario)
+  const rewrite = scenario === 'zero-window' ? `tcp sport ${port} tcp window set 65535` : ''
+  nft(pair, pair.sender, `table inet ndd\ndelete table inet ndd\ntable inet ndd {\n chain input { type filter hook input priority 0; ${rewrite} }\n}`)
+  nft(pair, pair.receiver, `table inet ndf\ndelete table inet ndf\ntable inet ndf {\n chain input { type filter hook input priority 0; }\n}`)
+  const receiver = pair.spawn(pair.receiver, [process.execPath, '-e', RECEIVER[scenario](port)])
+  try {
+    for (let i = 0; i < 100 && !pair.exec(pair.receiver, ['ss', '-Hltn', `sport = :${port}`]).trim(); i++) await sleep(100)
+    const [bytes, chunk] = scenario === 'zero-window' ? [200_000, 1000] : [20_000_000, 65536]
+    const sender = pair.spawn(pair.sender, [process.execPath, '-e', SENDER(addr, port, bytes, chunk)])
+    await sleep(5000)
+    // Freeze: nothing more reaches TCP on the receiver, so sk_drops is final.
+    nft(pair, pair.receiver, `add rule inet ndf input tcp dport ${port} drop`)
+    await sleep(300)
+    const drops = skDrops(pair, port)
+    if (sender.exitCode === null) sender.kill('SIGKILL')
+    return drops
+  } finally {
+    if (receiver.exitCode === null) receiver.kill('SIGKILL')
+  }
+}
+
+/** Sum of `d` (sk_drops) over the receiver's sockets on `port`. */
+export function skDrops(pair: NetnsPair, port: number): number {
+  const text = pair.exec(pair.receiver, ['ss', '-Htmn', 'state', 'all', `sport = :${port}`])
+  let sum = 0
+  for (const m of text.matchAll(/skmem:\([^)]*\bd(\d+)\)/g)) sum += Number(m[1])
+  return sum
+}
