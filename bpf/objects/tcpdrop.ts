@@ -48,7 +48,11 @@ export const tcpdropObject: BpfObjectDef = {
     if (hasReason) fields.push('reason')
     else cannotSee.push('drop reasons (skb:kfree_skb has none before 5.17)')
     if (tp.args < 4) cannotSee.push('the receiving socket of inbound drops without skb->sk (rx_sk arrived in 6.11): their STATE prints -')
-    cannotSee.push('TCP data-path drops that do not go through kfree_skb_reason() (tcp_drop() before 5.18)')
+    // Said only where the running kernel has the limit: its reason table names
+    // the TCP data-path reasons once tcp_drop() goes through kfree_skb_reason().
+    if (!hasReason || features.dropReasons().code('TCP_OFOMERGE') === null) {
+      cannotSee.push('TCP data-path drops that do not go through kfree_skb_reason() (tcp_drop() before 5.18)')
+    }
     const filters = kernelFilterPlaces(run, ['family', 'port', 'addr', 'netns', 'reason'])
     if (!hasReason) filters.reason = 'none'
     return kfreeSkbPlan(kind, {
