@@ -6,7 +6,6 @@ import type { EventSink, KindRequest, OptionalField } from './events.js'
 import type { FilterName, FilterPlace, Filters } from './filters.js'
 
 export type BackendName = 'bpf' | 'ftrace'
-export const BACKEND_NAMES: readonly BackendName[] = ['bpf', 'ftrace']
 
 export type HookType = 'tracepoint' | 'kprobe'
 export type HookChoice = 'auto' | HookType

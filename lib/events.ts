@@ -4,21 +4,9 @@
 
 export type Family = 4 | 6
 
-/** What a tool asks a backend for. One run may need several kinds. */
-export type EventKind =
-  | 'tcp-retransmit' // data/SYN/FIN retransmits (tcp:tcp_retransmit_skb)
-  | 'tcp-synack-retransmit' // SYN-ACK retransmits of a listener (tcp:tcp_retransmit_synack)
-  | 'tcp-loss-probe' // tail loss probe attempts (tcp_send_loss_probe)
-  | 'tcp-drop' // TCP segments freed as dropped (skb:kfree_skb and friends)
-  | 'skb-drop-count' // per-location drop counts of any protocol (dropwatch)
-
-export const ALL_EVENT_KINDS: readonly EventKind[] = [
-  'tcp-retransmit',
-  'tcp-synack-retransmit',
-  'tcp-loss-probe',
-  'tcp-drop',
-  'skb-drop-count',
-]
+/** What a tool asks a backend for (one run may need several kinds): the
+ *  kinds are the keys of KindOptions, each with the options it carries. */
+export type EventKind = keyof KindOptions
 
 /** One TCP flow endpoint pair as the local socket sees it. */
 export interface Flow {
@@ -117,12 +105,17 @@ export interface StackRequest {
 /** Frames shown when a tool has no --stack-depth of its own (bcc's default too). */
 export const DEFAULT_STACK_DEPTH = 16
 
-/** Each kind's own options: what changes what the hook does in the kernel. */
+/** Each kind and its own options: what changes what the hook does in the kernel. */
 export interface KindOptions {
+  /** Data/SYN/FIN retransmits (tcp:tcp_retransmit_skb); failed attempts too with includeFailed. */
   'tcp-retransmit': { stack: StackRequest | null; includeFailed: boolean }
+  /** SYN-ACK retransmits of a listener (tcp:tcp_retransmit_synack). */
   'tcp-synack-retransmit': { stack: StackRequest | null }
+  /** Tail loss probe attempts (tcp_send_loss_probe). */
   'tcp-loss-probe': { stack: StackRequest | null }
+  /** TCP segments freed as dropped (skb:kfree_skb, tcp_drop()); the socket's owner, NOT_SPECIFIED hidden. */
   'tcp-drop': { stack: StackRequest | null; owner: boolean; hideNotSpecified: boolean }
+  /** Per-location drop counts of any protocol (dropwatch), the device in the key with groupByDev. */
   'skb-drop-count': { groupByDev: boolean }
 }
 

@@ -85,20 +85,20 @@ export function userSpaceFilterFor(f: Filters, plans: ReadonlyArray<{ filters: P
 
 type Endpoint = { addr: string; port: number }
 
-/** Both endpoints of an event's flow, or [null, null] for events without one. */
+/** Both endpoints of an event's flow (segment or socket view), or [null, null]
+ *  for events without one (drop counts). */
 function endpointsOf(e: Event): [Endpoint, Endpoint] | [null, null] {
-  switch (e.kind) {
-    case 'tcp-drop':
-      return [
-        { addr: e.saddr, port: e.sport },
-        { addr: e.daddr, port: e.dport },
-      ]
-    case 'skb-drop-count':
-      return [null, null]
-    default:
-      return [
-        { addr: e.laddr, port: e.lport },
-        { addr: e.raddr, port: e.rport },
-      ]
+  if ('saddr' in e) {
+    return [
+      { addr: e.saddr, port: e.sport },
+      { addr: e.daddr, port: e.dport },
+    ]
   }
+  if ('laddr' in e) {
+    return [
+      { addr: e.laddr, port: e.lport },
+      { addr: e.raddr, port: e.rport },
+    ]
+  }
+  return [null, null]
 }
