@@ -44,8 +44,8 @@ function setupReceiver(pair: NetnsPair, scenario: Scenario): void {
 export async function dataPathDrops(pair: NetnsPair, scenario: Scenario, addr: string, port: number): Promise<number> {
   setupReceiver(pair, scenario)
   const rewrite = scenario === 'zero-window' ? `tcp sport ${port} tcp window set 65535` : ''
-  nft(pair, pair.sender, `table inet ndd\ndelete table inet ndd\ntable inet ndd {\n chain input { type filter hook input priority 0; ${rewrite} }\n}`)
-  nft(pair, pair.receiver, `table inet ndf\ndelete table inet ndf\ntable inet ndf {\n chain input { type filter hook input priority 0; }\n}`)
+  nft(pair, pair.sender, `table inet ndd\ndelete table inet ndd\ntable inet ndd {\n chain input {\n  type filter hook input priority 0;\n  ${rewrite}\n }\n}`)
+  nft(pair, pair.receiver, `table inet ndf\ndelete table inet ndf\ntable inet ndf {\n chain input {\n  type filter hook input priority 0;\n }\n}`)
   const receiver = pair.spawn(pair.receiver, [process.execPath, '-e', RECEIVER[scenario](port)])
   try {
     for (let i = 0; i < 100 && !pair.exec(pair.receiver, ['ss', '-Hltn', `sport = :${port}`]).trim(); i++) await sleep(100)
