@@ -10,7 +10,7 @@ import t from 'tap'
 import { dataPathDrops, type Scenario } from '../lib/datapath-drops.js'
 import { nftCounter, sleep } from '../lib/netns.js'
 import { jsonRecords, retransmitRecords } from '../lib/records.js'
-import { runCli, startCli } from '../lib/run-cli.js'
+import { runCli, startCli, type LiveTool } from '../lib/run-cli.js'
 import { stopTool } from '../lib/stop-tool.js'
 import { counterDeltas, sentRetransmits } from '../lib/ground-truth.js'
 import { connectAttempts } from '../lib/traffic.js'
@@ -27,6 +27,15 @@ const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()
 
 const pair = testHosts('lt', 46, 'table inet ndl {\n chain input {\n type filter hook input priority 0;\n tcp dport 9101 counter drop comment "blackhole"\n }\n}')
 const drops = (out: string) => jsonRecords(out).filter((r) => r.type === 'drop')
+
+/** A tool that a failing test leaves running is killed when the test ends (else the file never exits). */
+function started(t: { teardown(fn: () => void): void }, tool: string, args: string[]): LiveTool {
+  const live = startCli(tool, args)
+  t.teardown(() => {
+    if (live.child.exitCode === null && live.child.signalCode === null) live.child.kill('SIGKILL')
+  })
+  return live
+}
 
 t.test(`${kernel}: --list-backends and -B bpf say why bpf cannot serve; auto picks ftrace`, async (t) => {
   for (const tool of ['tcpdrop', 'tcpretrans', 'dropwatch']) {
@@ -55,7 +64,7 @@ for (const [scenario, family, port] of scenarios) {
   t.test(`${kernel}: ${scenario} IPv${family}: records == the receiving socket's sk_drops`, async (t) => {
     const addr = family === 4 ? pair.v4.receiver : pair.v6.receiver
     const peer = family === 4 ? pair.v4.sender : pair.v6.sender
-    const tool = startCli('tcpdrop', ['-j', '--no-stack', '--rate-limit', '0', '--port', String(port)])
+    const tool = started(t, 'tcpdrop', ['-j', '--no-stack', '--rate-limit', '0', '--port', String(port)])
     await tool.attached
     t.match(tool.stderr(), /Tracing TCP drops via ftrace \(kprobe tcp_drop\)/)
     const skDrops = await dataPathDrops(pair, scenario, addr, port)
@@ -76,7 +85,7 @@ for (const [scenario, family, port] of scenarios) {
 }
 
 t.test(`${kernel}: the seed example — connects to a closed port on 127.0.0.1 (CLOSE, RST|ACK, stacks)`, async (t) => {
-  const tool = startCli('tcpdrop', ['--port', '8198'])
+  const tool = started(t, 'tcpdrop', ['--port', '8198'])
   await tool.attached
   const script = `const net = require('net'); let left = 5
     for (let i = 0; i < 5; i++) net.connect(8198, '127.0.0.1').on('error', () => {}).on('close', () => { if (--left === 0) process.exit(0) })
@@ -97,7 +106,7 @@ t.test(`${kernel}: the seed example — connects to a closed port on 127.0.0.1 (
 })
 
 t.test(`${kernel}: tcpretrans (auto: ftrace, tracepoints) records == ΔTcpRetransSegs − ΔTCPRetransFail`, async (t) => {
-  const tool = startCli('tcpretrans', ['-j', '--rate-limit', '0', '--port', '9101'])
+  const tool = started(t, 'tcpretrans', ['-j', '--rate-limit', '0', '--port', '9101'])
   await tool.attached
   t.match(tool.stderr(), /via ftrace \(tracepoint tcp:tcp_retransmit_skb/)
   const delta = counterDeltas(pair)
@@ -123,7 +132,7 @@ function leftovers(pid: number | undefined): string[] {
 
 t.test(`${kernel}: no kprobe or instance left after SIGINT, SIGTERM, and kill -9 + rerun`, async (t) => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const tool = startCli('tcpdrop', ['--no-stack'])
+    const tool = started(t, 'tcpdrop', ['--no-stack'])
     await tool.attached
     t.ok(leftovers(tool.child.pid).length >= 2, `${signal}: a kprobe and an instance while running`)
     const r = await stopTool(tool, signal)
@@ -135,7 +144,7 @@ t.test(`${kernel}: no kprobe or instance left after SIGINT, SIGTERM, and kill -9
   killed.child.kill('SIGKILL')
   await killed.exited
   t.ok(leftovers(killed.child.pid).length >= 2, 'kill -9 leaves them behind')
-  const rerun = startCli('tcpdrop', ['--no-stack'])
+  const rerun = started(t, 'tcpdrop', ['--no-stack'])
   await rerun.attached
   t.match(rerun.stderr(), /removed tracefs instance .* of a run that no longer exists/)
   t.match(rerun.stderr(), /removed kprobe event .* of a run that no longer exists/)
