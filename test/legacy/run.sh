@@ -21,7 +21,7 @@ for k in ${LEGACY_KERNELS:-5.10 6.1}; do
   for attempt in 1 2; do
     start=$(date +%s)
     rc=0
-    VM_SHARE="$PWD" VM_TIMEOUT="${VM_TIMEOUT:-1500}" VM_CONSOLE_LINES="${VM_CONSOLE_LINES:-200}" \
+    VM_SHARE="$PWD" VM_TIMEOUT="${VM_TIMEOUT:-2400}" VM_CONSOLE_LINES="${VM_CONSOLE_LINES:-200}" \
       VM_APPEND="loglevel=7 softlockup_panic=1 softlockup_all_cpu_backtrace=1 ${VM_APPEND:-}" \
       "$VM/run-in-guest.sh" "$k" \
       "node node_modules/tap/dist/esm/run.mjs --timeout 900 --reporter tap --disable-coverage ${LEGACY_TESTS:-test/legacy/*.test.ts}" || rc=$?
