@@ -11,7 +11,9 @@ ARCH_INCLUDE=/usr/include/$(uname -m)-linux-gnu
 : > objects.sha256.tmp
 for src in *.bpf.c; do
   obj=${src%.c}.o
-  "$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$ARCH_INCLUDE" -Iinclude -c "$src" -o "$obj"
+  # Paths in the objects relative to bpf/ (BTF line info names the files), so a
+  # build from any checkout gives the same bytes.
+  "$CLANG" -g -O2 -ffile-prefix-map="$PWD"=. -target bpf -D__TARGET_ARCH_x86 -I"$ARCH_INCLUDE" -Iinclude -c "$src" -o "$obj"
   # Keep .BTF/.BTF.ext (needed for CO-RE), drop DWARF: smaller and no build paths.
   "$STRIP" -g "$obj"
   echo "$(sh ./source-hash.sh "$src")  $src" >> objects.sha256.tmp

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs'
 import { Btf } from '../lib/kernel/btf.js'
 import { DropReasons } from '../lib/kernel/drop-reasons.js'
+import { kprobeTargetProblem, readSymbolSources } from '../lib/kernel/kprobe-target.js'
 import type { Libbpf } from './libbpf.js'
 
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux'
@@ -62,5 +63,13 @@ export class KernelFeatures {
       return { usable: true, reason: null }
     }
     return { usable: false, reason: 'this kernel has no kprobes (CONFIG_KPROBES off)' }
+  }
+
+  /** Can a BPF kprobe go on kernel function `fn` (kprobes, and `fn` out of line, traceable, not blacklisted)? */
+  kprobeTarget(fn: string): { usable: boolean; reason: string | null } {
+    const kp = this.kprobes
+    if (!kp.usable) return kp
+    const problem = kprobeTargetProblem(fn, readSymbolSources('/sys/kernel/tracing'))
+    return problem ? { usable: false, reason: problem } : { usable: true, reason: null }
   }
 }

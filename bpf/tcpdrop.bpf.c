@@ -14,6 +14,11 @@
  * (CO-RE relocated) loads that the verifier turns into fault-safe ones, not with
  * a bpf_probe_read_kernel() call each: 632 → 365 ns per drop on 6.18. Only the
  * packet bytes behind skb->head (an untyped pointer) still need the helper.
+ *
+ * Before 5.18, tcp_drop(sk, skb) counted and freed TCP data-path drops with
+ * __kfree_skb(), which skb:kfree_skb does not see. Where it is out of line (the
+ * 4.10–5.8 era), kprobe/tcp_drop shows them beside the tracepoint's; no drop
+ * reaches both, as tcp_drop() never calls kfree_skb().
  */
 #include "include/netdrop-common.bpf.h"
 
@@ -70,13 +75,11 @@ struct ipv6_header {
 	__u8 daddr[16];
 };
 
-/* Reads the IP and TCP headers; returns true when the packet is TCP (first fragment).
- * The packet bytes need bpf_probe_read_kernel (skb->head is not a typed pointer). */
-static __always_inline bool read_headers(const struct sk_buff *skb, struct drop_event *e)
+/* Reads the IP and TCP headers from skb->head, ->network_header and ->protocol;
+ * returns true when the packet is TCP (first fragment). The packet bytes need
+ * bpf_probe_read_kernel (skb->head is not a typed pointer). */
+static __always_inline bool read_headers(unsigned char *head, __u16 nh, __be16 proto, struct drop_event *e)
 {
-	unsigned char *head = skb->head;
-	__u16 nh = skb->network_header;
-	__be16 proto = skb->protocol;
 	__u32 th;
 	__u8 l4;
 
@@ -167,56 +170,55 @@ static __always_inline __u64 sock_inode(const struct sock *sk)
 	return inode ? inode->i_ino : 0;
 }
 
-static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason, bool has_reason,
-				  struct sock *rx_sk)
+/* The socket's part of a record: state, namespace and inode (read by the
+ * caller, typed or not), owner, and the socket's own tuple (local → remote)
+ * where the packet had no readable header (e.g. before the IP layer on output). */
+static __always_inline void fill_socket(struct drop_event *e, const struct sock *sk, __u8 state, __u32 netns,
+					__u64 ino)
+{
+	e->state = state;
+	e->flags |= DROP_HAS_SOCKET;
+	e->netns = netns;
+	e->sock_ino = ino;
+	if (!(e->flags & DROP_HAS_TCP_HEADER)) {
+		e->family = sock_addrs(&sk->__sk_common, e->saddr, e->daddr);
+		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	}
+	if (tool_cfg.want_owner) {
+		__u64 key = (__u64)sk;
+		struct sock_owner *o = bpf_map_lookup_elem(&owners, &key);
+		if (o) {
+			e->owner_tgid = o->tgid;
+			__builtin_memcpy(e->owner_comm, o->comm, sizeof(e->owner_comm));
+		}
+	}
+}
+
+static __always_inline struct drop_event *new_event(void)
 {
 	__u32 zero = 0;
-	struct drop_event *e;
-	struct sock *sk = rx_sk ? rx_sk : skb->sk;
-	struct net_device *dev = skb->dev;
-	bool tcp_packet;
-	__u64 size;
+	struct drop_event *e = bpf_map_lookup_elem(&scratch, &zero);
 
-	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
-		return 0;
+		return NULL;
 	e->flags = 0;
 	e->tcpflags = 0;
 	e->sport = 0;
 	e->dport = 0;
 	e->family = 0;
 	e->state = 0;
-	tcp_packet = read_headers(skb, e);
-	if (sk) {
-		e->state = sk->__sk_common.skc_state;
-		if (!sock_is_tcp(sk, e->state))
-			return 0;
-		e->flags |= DROP_HAS_SOCKET;
-		e->netns = sk->__sk_common.skc_net.net->ns.inum;
-		if (!(e->flags & DROP_HAS_TCP_HEADER)) {
-			/* No readable header (e.g. before the IP layer on output): the
-			 * socket's own tuple, local → remote. */
-			e->family = sock_addrs(&sk->__sk_common, e->saddr, e->daddr);
-			e->sport = sk->__sk_common.skc_num;
-			e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
-		}
-		e->sock_ino = sock_inode(sk);
-		e->owner_tgid = 0;
-		if (tool_cfg.want_owner) {
-			__u64 key = (__u64)sk;
-			struct sock_owner *o = bpf_map_lookup_elem(&owners, &key);
-			if (o) {
-				e->owner_tgid = o->tgid;
-				__builtin_memcpy(e->owner_comm, o->comm, sizeof(e->owner_comm));
-			}
-		}
-	} else {
-		if (!tcp_packet)
-			return 0;
-		e->netns = dev ? dev->nd_net.net->ns.inum : 0;
-		e->sock_ino = 0;
-		e->owner_tgid = 0;
-	}
+	e->sock_ino = 0;
+	e->owner_tgid = 0;
+	e->netns = 0;
+	return e;
+}
+
+/* What every drop program does once the tuple and socket are in `e`: filters,
+ * reason, rate limit, then the rest of the record and out. */
+static __always_inline int finish(void *ctx, struct drop_event *e, const struct sk_buff *skb, __u64 location,
+				  __u32 reason, bool has_reason)
+{
 	if (!filters_match(e->family, e->sport, e->dport, e->saddr, e->daddr, e->netns))
 		return 0;
 	if (has_reason) {
@@ -238,11 +240,6 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	e->reason = reason;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
-	if (dev)
-		__builtin_memcpy(e->dev, dev->name, sizeof(e->dev));
-	else
-		e->dev[0] = 0;
 	e->stack_bytes = 0;
 	if (tool_cfg.want_stack) {
 		if (admit(1, tool_cfg.stack_rate)) {
@@ -252,11 +249,40 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 			count(COUNTER_STACK_NOT_SAMPLED);
 		}
 	}
-	size = e->stack_bytes;
+	__u64 size = e->stack_bytes;
 	if (size > sizeof(e->stack))
 		size = sizeof(e->stack);
 	submit(ctx, e, offsetof(struct drop_event, stack) + size);
 	return 0;
+}
+
+static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason, bool has_reason,
+				  struct sock *rx_sk)
+{
+	struct drop_event *e = new_event();
+	struct sock *sk = rx_sk ? rx_sk : skb->sk;
+	struct net_device *dev = skb->dev;
+	bool tcp_packet;
+
+	if (!e)
+		return 0;
+	tcp_packet = read_headers(skb->head, skb->network_header, skb->protocol, e);
+	if (sk) {
+		__u8 state = sk->__sk_common.skc_state;
+		if (!sock_is_tcp(sk, state))
+			return 0;
+		fill_socket(e, sk, state, sk->__sk_common.skc_net.net->ns.inum, sock_inode(sk));
+	} else {
+		if (!tcp_packet)
+			return 0;
+		e->netns = dev ? dev->nd_net.net->ns.inum : 0;
+	}
+	e->ifindex = dev ? dev->ifindex : skb->skb_iif;
+	if (dev)
+		__builtin_memcpy(e->dev, dev->name, sizeof(e->dev));
+	else
+		e->dev[0] = 0;
+	return finish(ctx, e, skb, location, reason, has_reason);
 }
 
 SEC("tp_btf/kfree_skb")
@@ -275,6 +301,32 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(kfree_skb4, struct sk_buff *skb, void *location, unsigned int reason, struct sock *rx_sk)
 {
 	return handle(ctx, skb, (__u64)location, reason, true, rx_sk);
+}
+
+/* tcp_drop(sk, skb), out of line before 5.18: the data-path drops the
+ * tracepoint does not see. sk is a full TCP socket; the arguments are untyped
+ * here, so each field is a CO-RE probe read. LOCATION is the caller (the return
+ * address on the stack at entry); no reason (the kernel had none for these). */
+SEC("kprobe/tcp_drop")
+int BPF_KPROBE(tcp_drop, struct sock *sk, struct sk_buff *skb)
+{
+	struct drop_event *e = new_event();
+	struct net_device *dev;
+	__u64 caller = 0;
+
+	/* --reason: a drop without one matches none of the asked-for reasons. */
+	if (!e || !sk || cfg.nreasons)
+		return 0;
+	read_headers(BPF_CORE_READ(skb, head), BPF_CORE_READ(skb, network_header), BPF_CORE_READ(skb, protocol), e);
+	fill_socket(e, sk, BPF_CORE_READ(sk, __sk_common.skc_state), netns_of_sock(&sk->__sk_common),
+		    BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino));
+	dev = BPF_CORE_READ(skb, dev);
+	e->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
+	e->dev[0] = 0;
+	if (dev)
+		bpf_core_read_str(e->dev, sizeof(e->dev), &dev->name);
+	bpf_probe_read_kernel(&caller, sizeof(caller), (void *)PT_REGS_SP(ctx));
+	return finish(ctx, e, skb, caller, 0, false);
 }
 
 /* --owner: remember the process behind each TCP socket it reads or writes. */

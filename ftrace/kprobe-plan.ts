@@ -6,7 +6,7 @@ import type { HookTypeStatus, KindPlan } from '../lib/backend.js'
 import type { KindRequest } from '../lib/events.js'
 import type { KprobeHook } from './hooks/kprobe-hook.js'
 import { runningSockCommonLayout } from './hooks/sock-common-args.js'
-import { kprobeTargetProblem, readSymbolSources } from './kprobe-target.js'
+import { kprobeTargetProblem, readSymbolSources } from '../lib/kernel/kprobe-target.js'
 
 export function kprobeHookStatus(tracefs: string): HookTypeStatus {
   if (!existsSync(`${tracefs}/kprobe_events`)) return { usable: false, reason: `${tracefs}/kprobe_events missing (CONFIG_KPROBE_EVENTS off)` }

@@ -1,5 +1,7 @@
 // tcpdrop.bpf.o: tp_btf kfree_skb with 2, 3 or 4 arguments (reason since 5.17,
-// rx_sk since 6.11), chosen from the kernel's BTF.
+// rx_sk since 6.11), chosen from the kernel's BTF; and, on kernels whose
+// tcp_drop() frees data-path drops without the tracepoint (before 5.18), a
+// kprobe on tcp_drop() where it is out of line.
 import type { KindOptions, KindRequest, TcpDropEvent } from '../../lib/events.js'
 import { tcpFlagNames } from '../../lib/kernel/tcp-flags.js'
 import { tcpStateName } from '../../lib/kernel/tcp-states.js'
@@ -11,6 +13,8 @@ import { kfreeSkbPlan, kfreeSkbProgram, kfreeSkbPrograms, unusableBpfPlan, type 
 
 const F = DROP_EVENT.fields
 const PROGRAM_PREFIX = 'kfree_skb'
+const TCP_DROP_PROGRAM = 'tcp_drop'
+const NOT_THROUGH_TCP_DROP = 'drops that do not go through tcp_drop() (SYNs to closed ports, netfilter drops)'
 
 /** --owner: tracepoints in process context that tell which process uses a
  *  socket (the sock_*_length pair since 6.5, tcp_rcv_space_adjust since 4.16),
@@ -35,33 +39,45 @@ function dropOptions(requests: readonly KindRequest[]): KindOptions['tcp-drop'] 
 
 export const tcpdropObject: BpfObjectDef = {
   file: 'tcpdrop.bpf.o',
-  allPrograms: [...kfreeSkbPrograms(PROGRAM_PREFIX), ...OWNER_PROGRAMS.map(([, program]) => program)],
+  allPrograms: [...kfreeSkbPrograms(PROGRAM_PREFIX), TCP_DROP_PROGRAM, ...OWNER_PROGRAMS.map(([, program]) => program)],
   rodata: RODATA.tcpdrop,
   plan(request, features, run) {
     const { kind } = request
-    if (run.hookType === 'kprobe') return unusableBpfPlan(kind, '--hook-type kprobe: the bpf backend sees drops through skb:kfree_skb only')
     const tp = kfreeSkbProgram(features, PROGRAM_PREFIX)
-    if (!tp) return unusableBpfPlan(kind, 'tracepoint skb:kfree_skb not in the kernel BTF')
+    const hasReason = tp !== null && tp.args >= 3
+    // Data-path drops bypass the tracepoint where the kernel's reason table
+    // lacks the TCP data-path reasons (tcp_drop() before 5.18): detected, not versioned.
+    const dataPathUnseen = !hasReason || features.dropReasons().code('TCP_OFOMERGE') === null
+    const kprobe = dataPathUnseen && run.hookType !== 'tracepoint' ? features.kprobeTarget('tcp_drop') : null
     const fields = ['pid', 'comm', 'family', 'saddr', 'sport', 'daddr', 'dport', 'state', 'tcpflags', 'location', 'netns', 'ifindex', 'dev', 'stack', 'owner']
+    const owners = dropOptions([request]).owner ? ownerPrograms(features) : []
+    if (run.hookType === 'kprobe') {
+      if (!dataPathUnseen) return unusableBpfPlan(kind, '--hook-type kprobe: this kernel drops TCP segments through skb:kfree_skb only (tcp_drop() is gone since 5.18)')
+      if (!kprobe?.usable) return unusableBpfPlan(kind, `kprobe tcp_drop: ${kprobe?.reason}`)
+      return {
+        kind,
+        usable: true,
+        reason: null,
+        hookType: 'kprobe',
+        hook: 'kprobe tcp_drop',
+        fields,
+        filters: { ...kernelFilterPlaces(run, ['family', 'port', 'addr', 'netns']), reason: 'none' },
+        cannotSee: [NOT_THROUGH_TCP_DROP, 'drop reasons (tcp_drop() has none)'],
+        programs: [TCP_DROP_PROGRAM, ...owners],
+      }
+    }
+    if (!tp) return unusableBpfPlan(kind, 'tracepoint skb:kfree_skb not in the kernel BTF')
     const cannotSee: string[] = []
-    const hasReason = tp.args >= 3
     if (hasReason) fields.push('reason')
     else cannotSee.push('drop reasons (skb:kfree_skb has none before 5.17)')
     if (tp.args < 4) cannotSee.push('the receiving socket of inbound drops without skb->sk (rx_sk arrived in 6.11): their STATE prints -')
-    // Said only where the running kernel has the limit: its reason table names
-    // the TCP data-path reasons once tcp_drop() goes through kfree_skb_reason().
-    if (!hasReason || features.dropReasons().code('TCP_OFOMERGE') === null) {
-      cannotSee.push('TCP data-path drops that do not go through kfree_skb_reason() (tcp_drop() before 5.18)')
-    }
+    const programs = [tp.program, ...owners]
+    if (kprobe?.usable) programs.push(TCP_DROP_PROGRAM)
+    else if (dataPathUnseen) cannotSee.push(`TCP data-path drops that do not go through kfree_skb_reason() (tcp_drop() before 5.18)${kprobe ? `; kprobe tcp_drop: ${kprobe.reason}` : ''}`)
     const filters = kernelFilterPlaces(run, ['family', 'port', 'addr', 'netns', 'reason'])
     if (!hasReason) filters.reason = 'none'
-    return kfreeSkbPlan(kind, {
-      fields,
-      filters,
-      cannotSee,
-      reasons: () => features.dropReasons(),
-      programs: dropOptions([request]).owner ? [tp.program, ...ownerPrograms(features)] : [tp.program],
-    })
+    const plan = kfreeSkbPlan(kind, { fields, filters, cannotSee, reasons: () => features.dropReasons(), programs })
+    return kprobe?.usable ? { ...plan, hook: 'tracepoint skb:kfree_skb + kprobe tcp_drop' } : plan
   },
   config(requests, features) {
     const o = dropOptions(requests)

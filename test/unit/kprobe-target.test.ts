@@ -1,5 +1,5 @@
 import t from 'tap'
-import { kprobeTargetProblem } from '../../ftrace/kprobe-target.js'
+import { kprobeTargetProblem } from '../../lib/kernel/kprobe-target.js'
 import { fixture } from '../lib/fixtures.js'
 
 // symbols-kallsyms.txt holds `type name` lines; give them addresses as /proc/kallsyms has.
