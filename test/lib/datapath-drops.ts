@@ -18,7 +18,7 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { NetnsPair } from './netns.js'
-import { nft, sleep } from './netns.js'
+import { nft, nftCounter, sleep } from './netns.js'
 
 export type Scenario = 'zero-window' | 'rcvbuf-full'
 
@@ -70,7 +70,7 @@ export async function dataPathDrops(pair: NetnsPair, scenario: Scenario, addr: s
     do await sleep(500)
     while (Date.now() - start < 20_000 && (Date.now() - start < 5000 || skDrops(pair, port) === 0))
     // Freeze: nothing more reaches TCP on the receiver, so sk_drops is final.
-    nft(pair, pair.receiver, `add rule inet ndf input tcp dport ${port} drop`)
+    nft(pair, pair.receiver, `add rule inet ndf input tcp dport ${port} counter drop comment "${freezeRule(port)}"`)
     await sleep(300)
     const drops = skDrops(pair, port)
     if (sender.exitCode === null) sender.kill('SIGKILL')
@@ -79,6 +79,13 @@ export async function dataPathDrops(pair: NetnsPair, scenario: Scenario, addr: s
     if (receiver.exitCode === null) receiver.kill('SIGKILL')
     if (marker) rmSync(marker, { force: true })
   }
+}
+
+const freezeRule = (port: number) => `freeze-${port}`
+
+/** Segments the freeze rule dropped (they reach skb:kfree_skb, not tcp_drop()). */
+export function frozenDrops(pair: NetnsPair, port: number): number {
+  return nftCounter(pair, pair.receiver, freezeRule(port))
 }
 
 /** Sum of `d` (sk_drops) over the receiver's sockets on `port`. */
