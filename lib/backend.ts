@@ -42,6 +42,9 @@ export interface KindPlan {
   filters: Partial<Record<FilterName, FilterPlace>>
   /** What this hook cannot see on this kernel. */
   cannotSee: string[]
+  /** What it cannot see of an optional field (e.g. seq: `sequence numbers of SYN-ACKs`):
+   *  the banner says it only when the run asks for that field, --list-backends always. */
+  cannotSeeOf?: Partial<Record<OptionalField, string>>
   /** A few words on why an optional field is missing (e.g. `(added in 6.17)`). */
   fieldNotes?: Partial<Record<OptionalField, string>>
   /** The reasons this hook reports, when it applies --reason itself. */

@@ -42,7 +42,7 @@ const PLANS: Record<RetransmitEvent['kind'], (features: KernelFeatures, run: Run
     const kind = 'tcp-synack-retransmit'
     if (features.tracepointArgs('tcp_retransmit_synack') === null) return unusableBpfPlan(kind, 'tracepoint tcp:tcp_retransmit_synack not in the kernel BTF')
     const plan = tracepointPlan(kind, 'tcp_retransmit_synack', 'retransmit_synack', BASE_FIELDS, run)
-    plan.cannotSee.push('sequence numbers of SYN-ACKs')
+    plan.cannotSeeOf = { seq: 'sequence numbers of SYN-ACKs' }
     return plan
   },
   'tcp-loss-probe'(features, run) {

@@ -33,11 +33,11 @@ function sockKprobe<K extends RetransmitEvent['kind']>(spec: Spec<K>): KprobeHoo
     plan(_request, ctx: KprobePlanContext) {
       const fields = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'stack']
       if (ctx.layout.netns) fields.push('netns')
-      const cannotSee = [...spec.cannotSee, 'sequence numbers']
+      const cannotSee = [...spec.cannotSee]
       if (!ctx.layout.netns) cannotSee.push('network namespace (no BTF to locate it)')
       if (!ctx.layout.v6) cannotSee.push('IPv6 addresses (no skc_v6_* in this kernel\'s struct sock_common)')
       const fieldNotes = { err: '(it sees the attempt, not its result)' }
-      return { usable: true, reason: null, fields, filters: filterPlaces(ctx.layout), cannotSee, fieldNotes }
+      return { usable: true, reason: null, fields, filters: filterPlaces(ctx.layout), cannotSee, cannotSeeOf: { seq: 'sequence numbers' }, fieldNotes }
     },
     args: (layout) => sockCommonArgs(spec.reg, layout, spec.pointerName),
     kernelFilter(run, layout) {

@@ -79,11 +79,11 @@ export const tcpRetransmitSkb: TracepointHook<'tcp-retransmit'> = {
     const fields = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'stack']
     if (hasErr) fields.push('err')
     const reason = netnsProblem(run, 'tcp_retransmit_skb')
-    const cannotSee = ['sequence numbers', 'network namespace']
-    if (!hasErr) cannotSee.push('failed retransmit attempts (no err field before 6.17)')
+    const cannotSee = ['network namespace']
+    const cannotSeeOf = { seq: 'sequence numbers', ...(hasErr ? {} : { err: 'failed retransmit attempts (no err field before 6.17)' }) }
     const includeFailed = request.options.includeFailed
     return {
-      info: { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee, fieldNotes: { err: 'on this kernel (added in 6.17): failed attempts are not traced' } },
+      info: { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee, cannotSeeOf, fieldNotes: { err: 'on this kernel (added in 6.17): failed attempts are not traced' } },
       open: () => ({
         // Default set = retransmits handed to the device (what TcpRetransSegs counts).
         kernelFilter: [hasErr && !includeFailed ? 'err == 0' : '', portFilter(run)].filter(Boolean).join(' && '),
@@ -107,7 +107,7 @@ export const tcpRetransmitSynack: TracepointHook<'tcp-synack-retransmit'> = {
     const fields = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'stack']
     const reason = netnsProblem(run, 'tcp_retransmit_synack')
     return {
-      info: { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee: ['sequence numbers', 'network namespace'] },
+      info: { usable: reason === null, reason, fields, filters: FILTER_PLACES, cannotSee: ['network namespace'], cannotSeeOf: { seq: 'sequence numbers' } },
       open: () => ({
         kernelFilter: portFilter(run),
         // The request socket is in SYN_RECV by definition; the event has no state field.

@@ -1,7 +1,7 @@
 // --list-backends: for the tool, each backend usable or not and why; each hook
 // type; per event kind the hook, the fields, where each filter is applied and
 // what the hook cannot see (SPEC §2). Text, or one JSON object with -j.
-import type { BackendReport, HookType } from '../backend.js'
+import type { BackendReport, HookType, KindPlan } from '../backend.js'
 import type { KindRequest } from '../events.js'
 import { jsonLine } from '../format/json.js'
 
@@ -31,7 +31,7 @@ export function formatBackendReports(
           hook_type: k.hookType,
           fields: k.fields,
           filters: k.filters,
-          cannot_see: k.cannotSee,
+          cannot_see: allBlind(k),
         })),
       })),
     })
@@ -54,8 +54,14 @@ export function formatBackendReports(
       lines.push(`    fields: ${k.fields.join(' ')}`)
       const filters = Object.entries(k.filters).map(([f, place]) => `${f}=${place === 'none' ? 'not applied' : `in ${place}`}`)
       lines.push(`    filters: ${filters.join(', ') || 'none'}`)
-      if (k.cannotSee.length) lines.push(`    cannot see: ${k.cannotSee.join('; ')}`)
+      const blind = allBlind(k)
+      if (blind.length) lines.push(`    cannot see: ${blind.join('; ')}`)
     }
   }
   return lines.join('\n') + '\n'
+}
+
+/** Everything a hook cannot see, whatever the run asks for. */
+function allBlind(k: KindPlan): string[] {
+  return [...k.cannotSee, ...Object.values(k.cannotSeeOf ?? {})]
 }

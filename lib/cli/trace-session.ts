@@ -110,7 +110,7 @@ export class TraceSession<O> {
   }
 
   #announce(): void {
-    for (const line of bannerLines(this.#tool, this.#probed.report)) this.#note(line)
+    for (const line of bannerLines(this.#tool, this.#probed.report, this.#setup.kinds)) this.#note(line)
     this.#output.header()
     this.#writer.flush()
   }
