@@ -1,6 +1,7 @@
-// dropwatch --prometheus HOST:PORT: OpenMetrics text at /metrics for scraping
-// (SPEC §6). Counters only, cumulative since start: netdrop_drops_total by
-// location and reason, netdrop_lost_events_total. A bare port binds loopback
+// dropwatch --prometheus HOST:PORT: metrics at /metrics for scraping (SPEC §6),
+// OpenMetrics or the Prometheus text format as the scraper's Accept header asks.
+// Counters only, cumulative since start: netdrop_drops_total by location and
+// reason, netdrop_lost_events_total. A bare port binds loopback
 // only: exposing kernel addresses to the network must be asked for.
 import { createServer, type Server } from 'node:http'
 import { isIP } from 'node:net'
@@ -42,37 +43,72 @@ export interface DropCounter {
   count: number
 }
 
+/** One counter family: its name without `_total`, and its samples. */
+export interface CounterFamily {
+  name: string
+  help: string
+  samples: Array<{ labels: Record<string, string>; value: number }>
+}
+
+export type ExpositionFormat = 'openmetrics' | 'prometheus'
+
+export const CONTENT_TYPE: Record<ExpositionFormat, string> = {
+  openmetrics: OPENMETRICS_TYPE,
+  prometheus: 'text/plain; version=0.0.4; charset=utf-8',
+}
+
+/** As the official client libraries negotiate: OpenMetrics when the scraper's
+ *  Accept header asks for it, the Prometheus text format 0.0.4 otherwise. */
+export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+  return /application\/openmetrics-text/i.test(accept ?? '') ? 'openmetrics' : 'prometheus'
+}
+
 function labelValue(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 }
 
-/** The exposition text: one counter family per metric, `# EOF` last (OpenMetrics 1.0). */
-export function openMetricsText(drops: Iterable<DropCounter>, lost: number): string {
-  const lines = [
-    '# TYPE netdrop_drops counter',
-    '# HELP netdrop_drops Packets the kernel dropped (skb:kfree_skb), by location and reason.',
-  ]
+/** dropwatch's families: drops by location and reason (most first), and lost events. */
+export function dropFamilies(drops: Iterable<DropCounter>, lost: number): CounterFamily[] {
   const rows = [...drops].sort((a, b) => b.count - a.count || String(a.location).localeCompare(String(b.location)))
-  for (const d of rows) {
-    lines.push(`netdrop_drops_total{location="${labelValue(d.location ?? '')}",reason="${labelValue(d.reason ?? '')}"} ${d.count}`)
+  return [
+    {
+      name: 'netdrop_drops',
+      help: 'Packets the kernel dropped (skb:kfree_skb), by location and reason.',
+      samples: rows.map((d) => ({ labels: { location: d.location ?? '', reason: d.reason ?? '' }, value: d.count })),
+    },
+    {
+      name: 'netdrop_lost_events',
+      help: 'Trace events the kernel buffers lost; drops in them are not counted above.',
+      samples: [{ labels: {}, value: lost }],
+    },
+  ]
+}
+
+/** The exposition text. OpenMetrics 1.0 names a counter family without `_total`
+ *  and ends with `# EOF`; the text format 0.0.4 names it as its samples. */
+export function exposition(families: readonly CounterFamily[], format: ExpositionFormat): string {
+  const lines: string[] = []
+  for (const f of families) {
+    const sample = `${f.name}_total`
+    if (format === 'openmetrics') lines.push(`# TYPE ${f.name} counter`, `# HELP ${f.name} ${f.help}`)
+    else lines.push(`# HELP ${sample} ${f.help}`, `# TYPE ${sample} counter`)
+    for (const s of f.samples) {
+      const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${labelValue(v)}"`)
+      lines.push(`${sample}${labels.length ? `{${labels.join(',')}}` : ''} ${s.value}`)
+    }
   }
-  lines.push(
-    '# TYPE netdrop_lost_events counter',
-    '# HELP netdrop_lost_events Trace events the kernel buffers lost; drops in them are not counted above.',
-    `netdrop_lost_events_total ${lost}`,
-    '# EOF',
-  )
+  if (format === 'openmetrics') lines.push('# EOF')
   return lines.join('\n') + '\n'
 }
 
 export class MetricsServer {
   readonly #addr: ListenAddress
-  readonly #render: () => string
+  readonly #families: () => CounterFamily[]
   #server: Server | null = null
 
-  constructor(addr: ListenAddress, render: () => string) {
+  constructor(addr: ListenAddress, families: () => CounterFamily[]) {
     this.#addr = addr
-    this.#render = render
+    this.#families = families
   }
 
   /** Binds; address in use or not bindable → RuntimeError (exit 1). */
@@ -82,8 +118,9 @@ export class MetricsServer {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD' }).end()
       } else if (path === '/metrics') {
-        const body = this.#render()
-        res.writeHead(200, { 'Content-Type': OPENMETRICS_TYPE, 'Content-Length': Buffer.byteLength(body) })
+        const format = negotiateFormat(req.headers.accept)
+        const body = exposition(this.#families(), format)
+        res.writeHead(200, { 'Content-Type': CONTENT_TYPE[format], 'Content-Length': Buffer.byteLength(body), Vary: 'Accept' })
         res.end(req.method === 'HEAD' ? undefined : body)
       } else {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end('see /metrics\n')

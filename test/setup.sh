@@ -8,6 +8,7 @@ command -v ip >/dev/null 2>&1 || need="$need iproute2"
 command -v iperf3 >/dev/null 2>&1 || need="$need iperf3"
 command -v groff >/dev/null 2>&1 || need="$need groff"
 command -v bpftool >/dev/null 2>&1 || need="$need bpftool"
+command -v promtool >/dev/null 2>&1 || need="$need prometheus"
 [ -e /usr/lib/x86_64-linux-gnu/libbpf.so.1 ] || [ -e /lib/x86_64-linux-gnu/libbpf.so.1 ] || need="$need libbpf1"
 if [ -n "$need" ]; then
   if [ "$(id -u)" != 0 ]; then

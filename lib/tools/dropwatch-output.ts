@@ -9,7 +9,7 @@ import { localHms } from '../format/clock.js'
 import { defineTable, fitWidths, renderRow } from '../format/columns.js'
 import { jsonLine } from '../format/json.js'
 import { safeText } from '../format/text.js'
-import { MetricsServer, openMetricsText } from '../prometheus.js'
+import { dropFamilies, MetricsServer } from '../prometheus.js'
 import type { DropwatchOptions } from './dropwatch.js'
 import type { OutputContext, RunTotals, ToolOutput } from './tool.js'
 
@@ -159,7 +159,7 @@ export class DropwatchOutput implements ToolOutput {
     this.#interval = new DropTable(this.#f.by)
     this.#run = new DropTable(this.#f.by)
     this.#server =
-      o.prometheus ? new MetricsServer(o.prometheus, () => openMetricsText(this.#metrics.sorted(), this.#lostSeen)) : null
+      o.prometheus ? new MetricsServer(o.prometheus, () => dropFamilies(this.#metrics.sorted(), this.#lostSeen)) : null
   }
 
   async start(): Promise<void> {

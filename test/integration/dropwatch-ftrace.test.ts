@@ -131,7 +131,7 @@ t.test('--prometheus: /metrics totals equal the text output; address in use → 
   udpStorm(pair, pair.v4.receiver, STORM_PORT, 3000, 100, 5)
   await sleep(2500) // the storm is in at least one printed interval, and one more interval passed
   const truth = counters().v4 - before.v4
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Accept: 'application/openmetrics-text; version=1.0.0' } })
   const metrics = await res.text()
   const r = await stopTool(tool)
   t.equal(res.status, 200)
