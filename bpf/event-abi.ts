@@ -31,6 +31,7 @@ export const RETRANS_EVENT = {
     err: 60,
     comm: 64,
     stack_bytes: 80,
+    segs: 84,
     stack: 88,
   },
 } as const

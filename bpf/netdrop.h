@@ -49,7 +49,7 @@ struct retrans_event {
 	__s32 err;
 	char comm[TASK_COMM_LEN];
 	__u32 stack_bytes;
-	__u32 pad2;
+	__u32 segs; /* segments in the skb (TSO/GSO): what TcpRetransSegs adds */
 	__u64 stack[MAX_STACK_DEPTH];
 };
 

@@ -48,8 +48,12 @@ static __always_inline int emit(void *ctx, const struct sock_common *skc, const 
 	e->type = type;
 	e->err = err;
 	e->seq = 0;
-	if (skb)
+	e->segs = 1; /* a SYN-ACK, a probe */
+	if (skb) {
+		const struct tcp_skb_cb *tcb = (const void *)&skb->cb[0];
 		bpf_probe_read_kernel(&e->seq, sizeof(e->seq), &skb->cb[0]); /* TCP_SKB_CB(skb)->seq */
+		e->segs = BPF_CORE_READ(tcb, tcp_gso_segs);
+	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->stack_bytes = tool_cfg.want_stack ? take_stack(ctx, e->stack) : 0;
 	size = e->stack_bytes;

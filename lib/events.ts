@@ -29,6 +29,8 @@ export interface RetransmitEvent extends Flow {
   seq: number | null
   /** Result of the transmit attempt (6.17+ kernels); null when the hook has no such field. */
   err: number | null
+  /** Segments the skb carries under TSO/GSO (what TcpRetransSegs adds for it); null when the hook cannot read it. */
+  segs: number | null
   /** Kernel stack frames, innermost first, tracing frames removed; null when
    *  not recorded; 'not-sampled' over the kind's stack rate. */
   stack: string[] | null | 'not-sampled'

@@ -92,6 +92,18 @@ struct sk_buff {
 	unsigned char *head;
 } __pai;
 
+/* TCP's view of skb->cb: tcp_gso_segs is what tcp_skb_pcount() returns. */
+struct tcp_skb_cb {
+	__u32 seq;
+	__u32 end_seq;
+	union {
+		struct {
+			__u16 tcp_gso_segs;
+			__u16 tcp_gso_size;
+		};
+	};
+} __pai;
+
 /* x86_64 registers for kprobes (BPF_KPROBE reads them through CO-RE). */
 struct pt_regs {
 	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;

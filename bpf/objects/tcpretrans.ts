@@ -102,6 +102,7 @@ export const tcpretransObject: BpfObjectDef = {
         netns: dv.getUint32(F.netns, true) || null,
         seq: kind === 'tcp-retransmit' ? dv.getUint32(F.seq, true) : null,
         err: kind === 'tcp-retransmit' ? dv.getInt32(F.err, true) : null,
+        segs: dv.getUint32(F.segs, true),
         stack: stackBytes > 0 ? decodeStack(dv, F.stack, stackBytes, env, depth) : null,
         sockId: null,
       }

@@ -67,6 +67,7 @@ function sockKprobe<K extends RetransmitEvent['kind']>(spec: Spec<K>): KprobeHoo
         netns: Number.isFinite(netns) ? netns : null,
         seq: null,
         err: null,
+        segs: null,
         stack: null,
         sockId: pointer,
       }

@@ -65,6 +65,7 @@ function retransmitEvent(
     rport: Number(kv.get('dport')),
     netns: null,
     seq: null,
+    segs: null, // the tracepoint does not carry it
     stack: null,
     sockId: kv.get('skaddr') ?? null,
     ...extra,

@@ -3,6 +3,7 @@
 // -n, a signal, a closed stdout, a failure), then drain, release every kernel
 // object and print the summary.
 import type { Run } from '../backend.js'
+import { NetCounters, type CounterSnapshot } from '../kernel/net-counters.js'
 import { BackendStartError } from '../errors.js'
 import { userSpaceFilterFor } from '../filters.js'
 import { EventClock } from '../format/clock.js'
@@ -36,6 +37,10 @@ export class TraceSession<O> {
   #run: Run | null = null
   #timers: NodeJS.Timeout[] = []
   #intervals: IntervalTimer | null = null
+  /** The kernel's counters of the traced namespace, read when tracing starts and at each interval. */
+  #counters: NetCounters | null = null
+  #countersAtStart: CounterSnapshot | null = null
+  #countersAtInterval: CounterSnapshot | null = null
 
   constructor(tool: ToolDefinition<O>, proc: ToolProcess, setup: ToolSetup<O>, probed: Probed) {
     this.#tool = tool
@@ -81,6 +86,8 @@ export class TraceSession<O> {
     try {
       await this.#output.start?.()
       const run = await this.#startBackend()
+      this.#counters = new NetCounters(this.#setup.common.filters.netns)
+      this.#countersAtStart = this.#countersAtInterval = this.#counters.snapshot()
       this.#announce()
       this.#startTimers(run)
       const failure = await this.#stopped
@@ -124,7 +131,10 @@ export class TraceSession<O> {
       let intervals = 0
       this.#intervals = new IntervalTimer(seconds, () => {
         run.sample?.()
-        this.#output.interval?.({ lost: run.stats().lost })
+        const now = this.#counters?.snapshot() ?? null
+        const kernel = this.#counters?.between(this.#countersAtInterval, now) ?? null
+        this.#countersAtInterval = now
+        this.#output.interval?.({ lost: run.stats().lost, kernel })
         this.#writer.flush()
         intervals++
         if (!countsIntervals || intervals < (maxEvents ?? 0)) return true
@@ -153,6 +163,7 @@ export class TraceSession<O> {
     // Counts gathered since the last interval belong in the summary, unless
     // the run ended because enough was printed or nobody reads any more.
     if (!done) run.sample?.()
+    const kernel = this.#counters?.between(this.#countersAtStart, this.#counters.snapshot()) ?? null
     run.close()
     this.#run = null // closed: the exit paths below need not close it again
     if (failure) throw failure
@@ -164,6 +175,7 @@ export class TraceSession<O> {
       unresolved: stats.unresolved,
       hidden: stats.hidden ?? 0,
       durationS: Math.round((Date.now() - this.#startedAt) / 100) / 10,
+      kernel,
     })
     if (stats.malformed > 0 && this.#setup.common.debug) this.#warn(`${stats.malformed} trace lines could not be parsed`)
     await this.#writer.end()

@@ -2,6 +2,7 @@
 // counts with -c (SPEC §5).
 import { constants } from 'node:os'
 import type { RetransmitEvent } from '../events.js'
+import type { KernelCounts } from '../kernel/net-counters.js'
 import { jsonLine } from '../format/json.js'
 import { localHms, type EventClock } from '../format/clock.js'
 import { defineTable, renderHeader, renderRow, type Table } from '../format/columns.js'
@@ -71,6 +72,8 @@ export class TcpretransOutput implements ToolOutput {
   readonly #stack: boolean
   #counts = new Map<string, FlowCount>()
   readonly #totals = { retransmit: 0, synack: 0, tlp: 0, failed: 0 }
+  /** Retransmits (R) and their segments by namespace (null: unknown), for the kernel comparison. */
+  readonly #byNetns = new Map<number | null, { records: number; segs: number | null }>()
   readonly #table: Table<RetransmitEvent>
 
   constructor(ctx: OutputContext<TcpretransOptions>) {
@@ -96,6 +99,10 @@ export class TcpretransOutput implements ToolOutput {
     if (t === 'R') {
       if (e.kind === 'tcp-synack-retransmit') this.#totals.synack++
       else this.#totals.retransmit++
+      const ns = this.#byNetns.get(e.netns) ?? { records: 0, segs: 0 }
+      ns.records++
+      ns.segs = ns.segs === null || e.segs === null ? null : ns.segs + e.segs
+      this.#byNetns.set(e.netns, ns)
     } else if (t === 'L') this.#totals.tlp++
     else this.#totals.failed++
     if (!this.perEvent) {
@@ -131,6 +138,7 @@ export class TcpretransOutput implements ToolOutput {
     }
     if (this.#seq) r.seq = e.seq
     if (this.#err) r.err = e.err ?? 0
+    r.segs = e.segs
     if (this.#stack) r.stack = e.stack === 'not-sampled' ? null : e.stack
     r.backend = this.#ctx.backend
     return r
@@ -171,6 +179,7 @@ export class TcpretransOutput implements ToolOutput {
           synack: t.synack,
           tlp: t.tlp,
           failed: t.failed,
+          ...this.#kernelJson(totals.kernel),
           lost: totals.lost,
           suppressed: totals.suppressed,
           unresolved: totals.unresolved,
@@ -186,5 +195,40 @@ export class TcpretransOutput implements ToolOutput {
     if (totals.suppressed) s += `, ${totals.suppressed} lines suppressed by --rate-limit`
     if (totals.unresolved) s += `, ${totals.unresolved} sockets unresolved`
     this.#ctx.note(`Ending tracing: ${safeText(s)}.`)
+    this.#ctx.note(this.#kernelLine(totals.kernel))
+  }
+
+  /** Retransmits (and their segments) of the namespace the kernel counters are of;
+   *  a record whose namespace the backend cannot tell is taken as of it. */
+  #seen(netns: number): { records: number; segs: number | null } {
+    const sum = { records: 0, segs: 0 as number | null }
+    for (const [ns, c] of this.#byNetns) {
+      if (ns !== null && ns !== netns) continue
+      sum.records += c.records
+      sum.segs = sum.segs === null || c.segs === null ? null : sum.segs + c.segs
+    }
+    return sum
+  }
+
+  #counters(k: KernelCounts): Record<string, number> {
+    const names = ['TcpRetransSegs', 'TcpExtTCPRetransFail', 'TcpExtTCPSynRetrans', ...(this.#ctx.options.lossprobe ? ['TcpExtTCPLossProbes'] : [])]
+    return Object.fromEntries(names.map((n) => [n, k.mib.get(n) ?? 0]))
+  }
+
+  #kernelJson(k: KernelCounts | null): Record<string, unknown> {
+    if (!k) return { kernel_counters: null }
+    return { segs: this.#seen(k.netns).segs, kernel_netns: k.netns, kernel_counters: this.#counters(k) }
+  }
+
+  /** `Kernel counters (netns N): TcpRetransSegs − TCPRetransFail = 85 (records: 85 segments), …` */
+  #kernelLine(k: KernelCounts | null): string {
+    if (!k) return 'Kernel counters: not readable (/proc/net/snmp of the traced namespace)'
+    const c = this.#counters(k)
+    const seen = this.#seen(k.netns)
+    const retrans = (c.TcpRetransSegs ?? 0) - (c.TcpExtTCPRetransFail ?? 0)
+    const records = seen.segs === null ? `records: ${seen.records}, one per skb; this backend cannot read the segments in each` : `records: ${seen.segs} segments in ${seen.records} retransmits`
+    let s = `Kernel counters (netns ${k.netns}): TcpRetransSegs − TCPRetransFail = ${retrans} (${records}); TCPSynRetrans ${c.TcpExtTCPSynRetrans}`
+    if (this.#ctx.options.lossprobe) s += `; TCPLossProbes ${c.TcpExtTCPLossProbes} (records: ${this.#totals.tlp})`
+    return s
   }
 }

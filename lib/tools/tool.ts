@@ -7,6 +7,7 @@ import type { Filters } from '../filters.js'
 import type { CommonOptions } from '../cli/common-options.js'
 import type { OptionSpecs } from '../cli/option-spec.js'
 import type { EventClock } from '../format/clock.js'
+import type { KernelCounts } from '../kernel/net-counters.js'
 
 export interface OutputContext<O> {
   common: CommonOptions
@@ -27,6 +28,9 @@ export interface RunTotals {
   /** Events the tool's options hid (tcpdrop: reason NOT_SPECIFIED). */
   hidden: number
   durationS: number
+  /** What the kernel's own counters counted over the run in the traced
+   *  namespace (null: unreadable), to show beside what the tool saw. */
+  kernel: KernelCounts | null
 }
 
 export interface ToolOutput {
@@ -38,7 +42,7 @@ export interface ToolOutput {
   suppressKey(e: Event): string
   /** Called every --interval seconds when the tool has one, with the run's
    *  loss so far (interval tools report loss in their records, SPEC §3). */
-  interval?(stats: { lost: number }): void
+  interval?(stats: { lost: number; kernel: KernelCounts | null }): void
   finish(totals: RunTotals): void
   /** Async setup before tracing starts (e.g. binding a metrics port); a
    *  rejection ends the run with that error. */

@@ -8,6 +8,8 @@ export interface NetnsPair {
   receiver: string
   v4: { sender: string; receiver: string }
   v6: { sender: string; receiver: string }
+  /** The veth ends: `sender`'s in the sender namespace, `receiver`'s in the receiver's. */
+  dev: { sender: string; receiver: string }
   /** Runs a command in a namespace and returns its stdout. */
   exec(ns: string, cmd: string[], opts?: { input?: string; allowFail?: boolean; timeoutMs?: number }): string
   /** Starts a background command in a namespace (killed by cleanup). */
@@ -76,6 +78,7 @@ export function createNetnsPair(label: string, subnet: number): NetnsPair {
     receiver,
     v4,
     v6,
+    dev: { sender: vs, receiver: vr },
     exec: (ns, cmd, opts = {}) => sh(['ip', 'netns', 'exec', ns, ...cmd], opts.input, opts.allowFail, opts.timeoutMs),
     spawn: (ns, cmd) => {
       const c = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'ignore' })

@@ -46,7 +46,7 @@ t.test('text: SPEC §6 layout, sorted by count, 0-drop intervals, summary', asyn
   feed(o)
   o.interval({ lost: 0 })
   o.interval({ lost: 0 })
-  o.finish({ lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 10 })
+  o.finish({ lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 10, kernel: null })
   const lines = text().split('\n')
   t.match(lines[0], HMS)
   t.match(lines[0], /  2051 drops$/)
@@ -102,7 +102,7 @@ t.test('lost per interval, then in the summary', async (t) => {
   r.o.event(drop('a+0x1', 'X', 10))
   r.o.interval({ lost: 4 })
   r.o.interval({ lost: 4 })
-  r.o.finish({ lost: 6, suppressed: 0, unresolved: 0, hidden: 0, durationS: 3 })
+  r.o.finish({ lost: 6, suppressed: 0, unresolved: 0, hidden: 0, durationS: 3, kernel: null })
   const lines = r.text().split('\n')
   t.match(lines[0], /  10 drops \(4 events lost: counts are low\)$/)
   t.match(lines[2], /  0 drops$/, 'no new loss: not repeated')
@@ -116,7 +116,7 @@ t.test('JSON: interval records, then one summary; intervals add up to it', async
   r.o.interval({ lost: 0 })
   r.o.interval({ lost: 1 })
   r.o.event(drop('late+0x1', 'NO_SOCKET', 2)) // after the last interval, e.g. Ctrl-C
-  r.o.finish({ lost: 1, suppressed: 0, unresolved: 0, hidden: 0, durationS: 10.2 })
+  r.o.finish({ lost: 1, suppressed: 0, unresolved: 0, hidden: 0, durationS: 10.2, kernel: null })
   const recs = r.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
   t.same(recs.map((x) => x.type), ['interval', 'interval', 'interval', 'summary'])
   t.match(recs[0], { interval_s: 5, total: 2051, lost: 0, backend: 'ftrace', time: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/ })
@@ -131,7 +131,7 @@ t.test('JSON: interval records, then one summary; intervals add up to it', async
 
 t.test('a run shorter than one interval still prints one interval', async (t) => {
   const r = output({}, true)
-  r.o.finish({ lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 0.4 })
+  r.o.finish({ lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 0.4, kernel: null })
   const recs = r.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
   t.same(recs.map((x) => x.type), ['interval', 'summary'])
 })

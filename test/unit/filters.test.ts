@@ -1,4 +1,5 @@
 import t from 'tap'
+import { retransmitEvent, skbDropCountEvent, tcpDropEvent } from '../lib/events.js'
 import type { Event, RetransmitEvent, SkbDropCountEvent, TcpDropEvent } from '../../lib/events.js'
 import { NO_FILTERS, requestedFilters, userSpaceFilter, userSpaceFilterFor, type FilterName, type Filters } from '../../lib/filters.js'
 
@@ -7,63 +8,11 @@ import { NO_FILTERS, requestedFilters, userSpaceFilter, userSpaceFilterFor, type
 
 const NS = 4026531840
 
-const retransmit = (over: Partial<RetransmitEvent> = {}): RetransmitEvent => ({
-  kind: 'tcp-retransmit',
-  tsNs: 0n,
-  pid: 0,
-  comm: null,
-  family: 4,
-  laddr: '10.0.0.1',
-  lport: 443,
-  raddr: '10.0.0.2',
-  rport: 50000,
-  state: 'ESTABLISHED',
-  netns: NS,
-  seq: null,
-  err: null,
-  stack: null,
-  sockId: null,
-  ...over,
-})
+const retransmit = (over: Partial<RetransmitEvent> = {}): RetransmitEvent => retransmitEvent({ netns: NS, ...over })
 
-const drop = (over: Partial<TcpDropEvent> = {}): TcpDropEvent => ({
-  kind: 'tcp-drop',
-  tsNs: 0n,
-  pid: 0,
-  comm: null,
-  family: 4,
-  saddr: '192.0.2.7',
-  sport: 40000,
-  daddr: '192.0.2.8',
-  dport: 22,
-  state: null,
-  tcpflags: null,
-  reason: 'NO_SOCKET',
-  reasonCode: 2,
-  location: null,
-  netns: NS,
-  ifindex: null,
-  dev: null,
-  stack: null,
-  owner: null,
-  skbId: null,
-  ...over,
-})
+const drop = (over: Partial<TcpDropEvent> = {}): TcpDropEvent => tcpDropEvent({ tcpflags: null, location: null, netns: NS, ...over })
 
-const count = (over: Partial<SkbDropCountEvent> = {}): SkbDropCountEvent => ({
-  kind: 'skb-drop-count',
-  location: 'tcp_v4_rcv+0x1a0',
-  address: null,
-  reason: 'NO_SOCKET',
-  reasonCode: 2,
-  protocol: 0x800,
-  family: 4,
-  netns: NS,
-  ifindex: null,
-  dev: null,
-  count: 3,
-  ...over,
-})
+const count = (over: Partial<SkbDropCountEvent> = {}): SkbDropCountEvent => skbDropCountEvent({ netns: NS, count: 3, ...over })
 
 const ALL: ReadonlySet<FilterName> = new Set(['family', 'port', 'addr', 'netns', 'reason'])
 const only = (...names: FilterName[]) => new Set(names)

@@ -1,9 +1,10 @@
 import t from 'tap'
+import { retransmitEvent, skbDropCountEvent, tcpDropEvent } from '../lib/events.js'
 import type { BackendName, KindPlan } from '../../lib/backend.js'
 import { unusableReport } from '../../lib/backend.js'
 import { runTool } from '../../lib/cli/run-tool.js'
 import { BackendStartError, PermissionError, ToolError, UnsupportedError } from '../../lib/errors.js'
-import type { RetransmitEvent, SkbDropCountEvent, TcpDropEvent } from '../../lib/events.js'
+import type { RetransmitEvent, SkbDropCountEvent } from '../../lib/events.js'
 import { dropwatch } from '../../lib/tools/dropwatch.js'
 import { tcpdrop } from '../../lib/tools/tcpdrop.js'
 import { tcpretrans } from '../../lib/tools/tcpretrans.js'
@@ -15,62 +16,11 @@ import { jsonRecords } from '../lib/records.js'
 // The CLI run in-process: argv → requests → a fake backend's run → stdout and
 // stderr and the exit code. No kernel, no root, no child process.
 
-const retransmit = (over: Partial<RetransmitEvent> = {}): RetransmitEvent => ({
-  kind: 'tcp-retransmit',
-  tsNs: 0n,
-  pid: 4242,
-  comm: 'curl',
-  family: 4,
-  laddr: '10.0.0.1',
-  lport: 443,
-  raddr: '10.0.0.2',
-  rport: 50000,
-  state: 'ESTABLISHED',
-  netns: 4026531840,
-  seq: 1000,
-  err: null,
-  stack: null,
-  sockId: null,
-  ...over,
-})
+const retransmit = (over: Partial<RetransmitEvent> = {}): RetransmitEvent => retransmitEvent({ pid: 4242, comm: 'curl', netns: 4026531840, seq: 1000, ...over })
 
-const tcpDrop = (over: Partial<TcpDropEvent> = {}): TcpDropEvent => ({
-  kind: 'tcp-drop',
-  tsNs: 0n,
-  pid: 0,
-  comm: null,
-  family: 4,
-  saddr: '192.0.2.7',
-  sport: 40000,
-  daddr: '192.0.2.8',
-  dport: 22,
-  state: null,
-  tcpflags: ['SYN'],
-  reason: 'NO_SOCKET',
-  reasonCode: 2,
-  location: 'tcp_v4_rcv+0x1a0',
-  netns: null,
-  ifindex: null,
-  dev: null,
-  stack: null,
-  owner: null,
-  skbId: null,
-  ...over,
-})
+const tcpDrop = tcpDropEvent
 
-const dropCount = (count: number): SkbDropCountEvent => ({
-  kind: 'skb-drop-count',
-  location: 'tcp_v4_rcv+0x1a0',
-  address: null,
-  reason: 'NO_SOCKET',
-  reasonCode: 2,
-  protocol: 0x800,
-  family: 4,
-  netns: null,
-  ifindex: null,
-  dev: null,
-  count,
-})
+const dropCount = (count: number): SkbDropCountEvent => skbDropCountEvent({ count })
 
 /** Text output with the clock's HH:MM:SS masked. */
 const masked = (text: string) => text.replace(/^\d\d:\d\d:\d\d/gm, 'HH:MM:SS')

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { retransmitEvent } from '../lib/events.js'
 import type { RetransmitEvent } from '../../lib/events.js'
 import { tcpretrans } from '../../lib/tools/tcpretrans.js'
 import { TcpretransOutput } from '../../lib/tools/tcpretrans-output.js'
@@ -7,24 +8,7 @@ import { captureContext, optionsFor } from '../lib/output-context.js'
 // The exact text of tcpretrans's two tables: one row per retransmit (with the
 // optional SEQ and ERR columns), and the per-flow counts of -c.
 
-const rt = (over: Partial<RetransmitEvent> = {}): RetransmitEvent => ({
-  kind: 'tcp-retransmit',
-  tsNs: 0n,
-  pid: 0,
-  comm: null,
-  family: 4,
-  laddr: '10.0.0.1',
-  lport: 22,
-  raddr: '10.0.0.2',
-  rport: 51234,
-  state: 'ESTABLISHED',
-  netns: null,
-  seq: 3905436546,
-  err: null,
-  stack: null,
-  sockId: null,
-  ...over,
-})
+const rt = (over: Partial<RetransmitEvent> = {}): RetransmitEvent => retransmitEvent({ lport: 22, rport: 51234, seq: 3905436546, ...over })
 
 const V6_LONG = '2001:db8:aaaa:bbbb:cccc:dddd:eeee:1' // 43 characters as [addr]:port
 
@@ -33,7 +17,7 @@ function run(argv: string[], events: RetransmitEvent[]): { out: string[]; notes:
   const o = new TcpretransOutput(c.ctx)
   o.header()
   for (const e of events) o.event(e)
-  o.finish({ lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 1 })
+  o.finish({ lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 1, kernel: null })
   return { out: c.out().split('\n'), notes: c.notes() }
 }
 
