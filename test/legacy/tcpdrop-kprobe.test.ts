@@ -106,8 +106,8 @@ for (const backend of BACKENDS) {
   }
 }
 
-t.test(`${kernel}: the seed example — connects to a closed port on 127.0.0.1 (CLOSE, RST|ACK, stacks)`, async (t) => {
-  const tool = started(t, 'tcpdrop', ['--port', '8198'])
+t.test(`${kernel} -B ftrace: the seed example — connects to a closed port on 127.0.0.1 (CLOSE, RST|ACK, stacks)`, async (t) => {
+  const tool = started(t, 'tcpdrop', ['-B', 'ftrace', '--port', '8198'])
   await tool.attached
   const script = `const net = require('net'); let left = 5
     for (let i = 0; i < 5; i++) net.connect(8198, '127.0.0.1').on('error', () => {}).on('close', () => { if (--left === 0) process.exit(0) })
@@ -161,21 +161,21 @@ function leftovers(pid: number | undefined): string[] {
   return [...probes, ...instances]
 }
 
-t.test(`${kernel}: no kprobe or instance left after SIGINT, SIGTERM, and kill -9 + rerun`, async (t) => {
+t.test(`${kernel} -B ftrace: no kprobe or instance left after SIGINT, SIGTERM, and kill -9 + rerun`, async (t) => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const tool = started(t, 'tcpdrop', ['--no-stack'])
+    const tool = started(t, 'tcpdrop', ['-B', 'ftrace', '--no-stack'])
     await tool.attached
     t.ok(leftovers(tool.child.pid).length >= 2, `${signal}: a kprobe and an instance while running`)
     const r = await stopTool(tool, signal)
     t.equal(r.code, 0, `${signal}: exit 0`)
     t.same(leftovers(tool.child.pid), [], `${signal}: nothing left`)
   }
-  const killed = startCli('tcpdrop', ['--no-stack'])
+  const killed = startCli('tcpdrop', ['-B', 'ftrace', '--no-stack'])
   await killed.attached
   killed.child.kill('SIGKILL')
   await killed.exited
   t.ok(leftovers(killed.child.pid).length >= 2, 'kill -9 leaves them behind')
-  const rerun = started(t, 'tcpdrop', ['--no-stack'])
+  const rerun = started(t, 'tcpdrop', ['-B', 'ftrace', '--no-stack'])
   await rerun.attached
   t.match(rerun.stderr(), /removed tracefs instance .* of a run that no longer exists/)
   t.match(rerun.stderr(), /removed kprobe event .* of a run that no longer exists/)
