@@ -106,14 +106,19 @@ for (const backend of BACKENDS) {
   }
 }
 
-t.test(`${kernel} -B ftrace: the seed example — connects to a closed port on 127.0.0.1 (CLOSE, RST|ACK, stacks)`, async (t) => {
-  const tool = started(t, 'tcpdrop', ['-B', 'ftrace', '--port', '8198'])
-  await tool.attached
+/** bcc's tcpdrop example: five connects to a closed port on 127.0.0.1. */
+async function refusedConnects(port: number): Promise<void> {
   const script = `const net = require('net'); let left = 5
-    for (let i = 0; i < 5; i++) net.connect(8198, '127.0.0.1').on('error', () => {}).on('close', () => { if (--left === 0) process.exit(0) })
+    for (let i = 0; i < 5; i++) net.connect(${port}, '127.0.0.1').on('error', () => {}).on('close', () => { if (--left === 0) process.exit(0) })
     setTimeout(() => process.exit(0), 10000)`
   pair.exec(pair.sender, [process.execPath, '-e', script], { timeoutMs: 20000 })
   await sleep(1000)
+}
+
+t.test(`${kernel} -B ftrace: the seed example — connects to a closed port on 127.0.0.1 (CLOSE, RST|ACK, stacks)`, async (t) => {
+  const tool = started(t, 'tcpdrop', ['-B', 'ftrace', '--port', '8198'])
+  await tool.attached
+  await refusedConnects(8198)
   const r = await stopTool(tool)
   const lines = r.stdout.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l))
   t.equal(lines.length, 5, 'one line per refused connect')
@@ -131,11 +136,7 @@ if (AUTO === 'bpf') {
   t.test(`${kernel} -B bpf: the seed example again — each drop once, through the tracepoint or tcp_drop()`, async (t) => {
     const tool = started(t, 'tcpdrop', ['-j', '-B', 'bpf', '--port', '8199'])
     await tool.attached
-    const script = `const net = require('net'); let left = 5
-      for (let i = 0; i < 5; i++) net.connect(8199, '127.0.0.1').on('error', () => {}).on('close', () => { if (--left === 0) process.exit(0) })
-      setTimeout(() => process.exit(0), 10000)`
-    pair.exec(pair.sender, [process.execPath, '-e', script], { timeoutMs: 20000 })
-    await sleep(1000)
+    await refusedConnects(8199)
     const recs = drops((await stopTool(tool)).stdout)
     // The SYN finds no socket (kfree_skb); the client frees the RST|ACK in tcp_drop().
     const syns = recs.filter((d) => d.state === null && d.dport === 8199)
