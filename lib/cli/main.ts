@@ -1,18 +1,20 @@
 // The one exit point: runs a tool, turns any error into one clear stderr line
 // (`tool: error: …`) and its exit code; stack traces only with --debug.
 import { ExitCode, ToolError } from '../errors.js'
+import { NetCounters } from '../kernel/net-counters.js'
 import { TOOLS, type ToolName } from '../tools/index.js'
 import type { ToolDefinition } from '../tools/tool.js'
 import { runTool, type ToolProcess } from './run-tool.js'
 
 export async function main(name: ToolName, proc: NodeJS.Process): Promise<void> {
-    const debug = proc.argv.includes('--debug')
+  const debug = proc.argv.includes('--debug')
   const toolProc: ToolProcess = {
     argv: proc.argv.slice(2),
     stdout: proc.stdout,
     stderr: proc.stderr,
     on: (s, l) => proc.on(s, l),
     off: (s, l) => proc.off(s, l),
+    kernelCounters: (netns) => new NetCounters(netns),
   }
   let code: number
   try {

@@ -3,7 +3,7 @@
 // -n, a signal, a closed stdout, a failure), then drain, release every kernel
 // object and print the summary.
 import type { Run } from '../backend.js'
-import { NetCounters, type CounterSnapshot } from '../kernel/net-counters.js'
+import type { CounterSnapshot, NetCounters } from '../kernel/net-counters.js'
 import { BackendStartError } from '../errors.js'
 import { userSpaceFilterFor } from '../filters.js'
 import { EventClock } from '../format/clock.js'
@@ -86,8 +86,8 @@ export class TraceSession<O> {
     try {
       await this.#output.start?.()
       const run = await this.#startBackend()
-      this.#counters = new NetCounters(this.#setup.common.filters.netns)
-      this.#countersAtStart = this.#countersAtInterval = this.#counters.snapshot()
+      this.#counters = this.#proc.kernelCounters?.(this.#setup.common.filters.netns) ?? null
+      this.#countersAtStart = this.#countersAtInterval = this.#counters?.snapshot() ?? null
       this.#announce()
       this.#startTimers(run)
       const failure = await this.#stopped

@@ -195,7 +195,7 @@ export class TcpretransOutput implements ToolOutput {
     if (totals.suppressed) s += `, ${totals.suppressed} lines suppressed by --rate-limit`
     if (totals.unresolved) s += `, ${totals.unresolved} sockets unresolved`
     this.#ctx.note(`Ending tracing: ${safeText(s)}.`)
-    this.#ctx.note(this.#kernelLine(totals.kernel))
+    if (totals.kernel) this.#ctx.note(this.#kernelLine(totals.kernel))
   }
 
   /** Retransmits (and their segments) of the namespace the kernel counters are of;
@@ -221,8 +221,7 @@ export class TcpretransOutput implements ToolOutput {
   }
 
   /** `Kernel counters (netns N): TcpRetransSegs − TCPRetransFail = 85 (records: 85 segments), …` */
-  #kernelLine(k: KernelCounts | null): string {
-    if (!k) return 'Kernel counters: not readable (/proc/net/snmp of the traced namespace)'
+  #kernelLine(k: KernelCounts): string {
     const c = this.#counters(k)
     const seen = this.#seen(k.netns)
     const retrans = (c.TcpRetransSegs ?? 0) - (c.TcpExtTCPRetransFail ?? 0)

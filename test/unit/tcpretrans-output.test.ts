@@ -104,3 +104,17 @@ t.test('-c -i: each interval is a time line and a table', async (t) => {
   t.equal(out[4], 'LADDR:LPORT                  <-> RADDR:RPORT                  RETRANSMITS', 'an empty interval still has its header')
   t.equal(out[5], '')
 })
+
+t.test("the kernel's counters beside the records: segments of the counted namespace", async (t) => {
+  const c = captureContext(optionsFor(tcpretrans, ['-l']))
+  const o = new TcpretransOutput(c.ctx)
+  o.header()
+  for (const e of [rt({ netns: 7, segs: 3 }), rt({ netns: 7, segs: 1 }), rt({ netns: 8, segs: 5 }), rt({ kind: 'tcp-loss-probe', netns: 7, segs: 1 })]) o.event(e)
+  const mib = new Map([['TcpRetransSegs', 5], ['TcpExtTCPRetransFail', 1], ['TcpExtTCPLossProbes', 1]])
+  o.finish({ lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 1, kernel: { netns: 7, mib, devices: [], backlog: new Map() } })
+  t.match(
+    c.notes(),
+    'Kernel counters (netns 7): TcpRetransSegs − TCPRetransFail = 4 (records: 4 segments in 2 retransmits); TCPSynRetrans 0; TCPLossProbes 1 (records: 1)',
+    'netns 8 is not counted; the loss probe is not a retransmit',
+  )
+})
