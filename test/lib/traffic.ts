@@ -28,7 +28,8 @@ export function connectAttempts(pair: NetnsPair, addr: string, port: number, cou
       s.on('error', () => {}); s.on('close', () => { if (--left === 0) process.exit(0) });
     }
     setTimeout(() => process.exit(0), 15000);`
-  pair.exec(pair.sender, [process.execPath, '-e', script], { timeoutMs: 20000 })
+  // Generous: Node alone can take many seconds to start in an emulated guest on a busy host.
+  pair.exec(pair.sender, [process.execPath, '-e', script], { timeoutMs: 60000 })
 }
 
 /** A listener in the receiver namespace on [::]:port (dual-stack). */
