@@ -3,7 +3,7 @@
 // -n, a signal, a closed stdout, a failure), then drain, release every kernel
 // object and print the summary.
 import type { Run } from '../backend.js'
-import type { CounterSnapshot, NetCounters } from '../kernel/net-counters.js'
+import type { CounterSnapshot, KernelCounts, NetCounters } from '../kernel/net-counters.js'
 import { BackendStartError } from '../errors.js'
 import { userSpaceFilterFor } from '../filters.js'
 import { EventClock } from '../format/clock.js'
@@ -86,7 +86,7 @@ export class TraceSession<O> {
     try {
       await this.#output.start?.()
       const run = await this.#startBackend()
-      this.#counters = this.#proc.kernelCounters?.(this.#setup.common.filters.netns) ?? null
+      if (this.#output.kernelCounters) this.#counters = this.#proc.kernelCounters?.(this.#setup.common.filters.netns) ?? null
       this.#countersAtStart = this.#countersAtInterval = this.#counters?.snapshot() ?? null
       this.#announce()
       this.#startTimers(run)
@@ -131,10 +131,7 @@ export class TraceSession<O> {
       let intervals = 0
       this.#intervals = new IntervalTimer(seconds, () => {
         run.sample?.()
-        const now = this.#counters?.snapshot() ?? null
-        const kernel = this.#counters?.between(this.#countersAtInterval, now) ?? null
-        this.#countersAtInterval = now
-        this.#output.interval?.({ lost: run.stats().lost, kernel })
+        this.#output.interval?.({ lost: run.stats().lost, kernel: this.#intervalCounts() })
         this.#writer.flush()
         intervals++
         if (!countsIntervals || intervals < (maxEvents ?? 0)) return true
@@ -149,6 +146,15 @@ export class TraceSession<O> {
         this.#writer.flush()
       }, 1000),
     )
+  }
+
+  /** The kernel's counts since the previous interval, for outputs that show them each interval. */
+  #intervalCounts(): KernelCounts | null {
+    if (!this.#counters || this.#output.kernelCounters !== 'intervals') return null
+    const now = this.#counters.snapshot()
+    const counts = this.#counters.between(this.#countersAtInterval, now)
+    this.#countersAtInterval = now
+    return counts
   }
 
   #stopTimers(): void {

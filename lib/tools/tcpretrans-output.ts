@@ -64,8 +64,14 @@ const FLOW_COUNT_TABLE: Table<FlowCount> = defineTable<FlowCount>([
   { header: 'RETRANSMITS', cell: ({ count }) => count },
 ])
 
+/** a + b segments, unknown (null) once either is. */
+function plusSegs(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : a + b
+}
+
 export class TcpretransOutput implements ToolOutput {
   readonly perEvent: boolean
+  readonly kernelCounters = 'summary'
   readonly #ctx: OutputContext<TcpretransOptions>
   readonly #seq: boolean
   readonly #err: boolean
@@ -101,7 +107,7 @@ export class TcpretransOutput implements ToolOutput {
       else this.#totals.retransmit++
       const ns = this.#byNetns.get(e.netns) ?? { records: 0, segs: 0 }
       ns.records++
-      ns.segs = ns.segs === null || e.segs === null ? null : ns.segs + e.segs
+      ns.segs = plusSegs(ns.segs, e.segs)
       this.#byNetns.set(e.netns, ns)
     } else if (t === 'L') this.#totals.tlp++
     else this.#totals.failed++
@@ -205,7 +211,7 @@ export class TcpretransOutput implements ToolOutput {
     for (const [ns, c] of this.#byNetns) {
       if (ns !== null && ns !== netns) continue
       sum.records += c.records
-      sum.segs = sum.segs === null || c.segs === null ? null : sum.segs + c.segs
+      sum.segs = plusSegs(sum.segs, c.segs)
     }
     return sum
   }

@@ -36,6 +36,9 @@ export interface RunTotals {
 export interface ToolOutput {
   /** Whether each event is printed (rate limit applies) or only aggregated. */
   readonly perEvent: boolean
+  /** When it shows the kernel's own counters (RunTotals.kernel, interval's
+   *  kernel): at the end, or every interval too; absent, they are not read. */
+  readonly kernelCounters?: 'summary' | 'intervals'
   header(): void
   event(e: Event): void
   /** Key under which a rate-limited event is counted (e.g. its TCP state). */

@@ -28,7 +28,9 @@ function sh(cmd: string[], input?: string, allowFail = false, timeoutMs = 30000)
   }
 }
 
-/** Parses /proc/net/snmp or /proc/net/netstat ("Tcp: names…" / "Tcp: values…" line pairs). */
+/** Parses /proc/net/snmp or /proc/net/netstat ("Tcp: names…" / "Tcp: values…" line pairs).
+ *  Kept apart from lib/kernel/net-counters.ts on purpose: ground truth read
+ *  without the code under test (tests compare the tools' own reading with it). */
 export function parseSnmp(text: string): Map<string, number> {
   const out = new Map<string, number>()
   const lines = text.trim().split('\n')
