@@ -55,11 +55,14 @@ t.test('TCP_OLD_* drops: same records on ftrace and bpf, tuple from /proc/net/tc
   t.ok(b.length > 0, `bpf saw ${b.length} TCP_OLD_* drops`)
   // bpf counts the events its program could not record (a kfree_skb in softirq
   // interrupting the same program on that CPU is skipped by the kernel), so the
-  // two sides should agree within what was lost. Known open defect (see the
-  // closing note of 2026-12-06): on 6.18 under load, 1 run in 2–3, ftrace has
-  // 0.2–0.9 % more records than bpf with nothing counted as lost on either side
-  // (10126 vs 10108, 8541 vs 8520, 6829 vs 6771), on the previous commit too;
-  // which side is wrong is not known yet, so the count is a todo, not a pass.
+  // two sides should agree within what was lost. Known open defect: on 6.18, 1
+  // run in ~10, ftrace has more records than bpf with nothing counted as lost
+  // (6703 vs 6500, 7372 vs 7279, 6659 vs 6657). Matched record by record, the
+  // missing ones are exactly those ftrace attributes to pid 1 (this machine's
+  // init, process_api, in whose context the softirq ran), all within a few ms;
+  // a second bpf tcpdrop running beside it misses them too, and the program's
+  // recursion_misses stays 0 — so the kernel did not run the program for them
+  // and did not count it. Not explained yet, so the count is a todo.
   const lost = (out: string) => Number(jsonRecords(out).find((r) => r.type === 'summary')?.lost ?? NaN)
   const [lostF, lostB] = [lost(rf.stdout), lost(rb.stdout)]
   const agree = Math.abs(f.length - b.length) <= lostF + lostB

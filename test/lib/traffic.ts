@@ -45,12 +45,16 @@ export async function listen(pair: NetnsPair, port: number): Promise<() => void>
   }
 }
 
-/** Waits (bounded, 10 s) until the sender has no TCP socket to `port` left, so
- *  late retransmits of a closed flow cannot change the counters any more. */
+/** Waits (bounded, 10 s) until neither side has a socket of the flows to
+ *  `port` that can still send: the sender none at all, the receiver none but
+ *  the listener and TIME-WAIT ones. Either side can retransmit until then (the
+ *  receiver its FIN, or a tail loss probe when a loaded CPU delays the ACK), so
+ *  counters read earlier can still change. */
 export async function flowsGone(pair: NetnsPair, port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const left = pair.exec(pair.sender, ['ss', '-Htn', 'state', 'all', `dport = :${port}`])
-    if (!left.trim()) return
+    const sender = pair.exec(pair.sender, ['ss', '-Htn', 'state', 'all', `dport = :${port}`])
+    const receiver = pair.exec(pair.receiver, ['ss', '-Htn', 'state', 'connected', 'exclude', 'time-wait', `sport = :${port}`])
+    if (!sender.trim() && !receiver.trim()) return
     await sleep(100)
   }
 }
