@@ -8,10 +8,14 @@
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
-/** rx/tx columns of /proc/net/dev that count lost packets (names as the kernel prints them). */
+/** rx/tx columns of /proc/net/dev that count lost packets, as the kernel
+ *  prints them: `drop` is dropped + missed (rx_missed_errors: the NIC's ring was
+ *  full), `fifo` the FIFO overruns, `frame` the length, over, CRC and frame
+ *  errors; `carrier` lost carrier on send. `errs` is left out: it is the sum of
+ *  errors already counted by the others, and `colls` loses nothing. */
 export const DEVICE_COUNTERS = {
-  rx: ['errs', 'drop', 'fifo', 'frame'],
-  tx: ['errs', 'drop', 'fifo', 'colls', 'carrier'],
+  rx: ['drop', 'fifo', 'frame'],
+  tx: ['drop', 'fifo', 'carrier'],
 } as const
 
 export interface DeviceCount {

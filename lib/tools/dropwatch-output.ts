@@ -5,11 +5,13 @@
 // SkbDropCountEvents: count 1 per drop (ftrace) or kernel-aggregated (bpf).
 import type { KindPlan } from '../backend.js'
 import type { Event, SkbDropCountEvent } from '../events.js'
+import type { KernelCounts } from '../kernel/net-counters.js'
 import { localHms } from '../format/clock.js'
 import { defineTable, fitWidths, renderRow } from '../format/columns.js'
 import { jsonLine } from '../format/json.js'
 import { safeText } from '../format/text.js'
 import { dropFamilies, MetricsServer } from '../prometheus.js'
+import { coreBlock, coreFamilies, coreJson, CoreTotals, isEmpty, type CoreCounts } from './core-counters.js'
 import type { DropwatchOptions } from './dropwatch.js'
 import type { OutputContext, RunTotals, ToolOutput } from './tool.js'
 
@@ -139,6 +141,7 @@ export function dropwatchBanner(backend: string, plans: readonly KindPlan[]): st
 
 export class DropwatchOutput implements ToolOutput {
   readonly perEvent = false
+  readonly kernelCounters = 'intervals'
   readonly #ctx: OutputContext<DropwatchOptions>
   readonly #f: DropwatchFormat
   readonly #intervalS: number
@@ -147,6 +150,8 @@ export class DropwatchOutput implements ToolOutput {
   /** Cumulative per (location, reason) for /metrics, whatever --by says. */
   readonly #metrics = new DropTable('both')
   readonly #server: MetricsServer | null
+  /** The device and core counters of the intervals printed so far. */
+  readonly #core = new CoreTotals()
   #intervalStart = Date.now()
   #lostSeen = 0
   #intervals = 0
@@ -159,7 +164,7 @@ export class DropwatchOutput implements ToolOutput {
     this.#interval = new DropTable(this.#f.by)
     this.#run = new DropTable(this.#f.by)
     this.#server =
-      o.prometheus ? new MetricsServer(o.prometheus, () => dropFamilies(this.#metrics.sorted(), this.#lostSeen)) : null
+      o.prometheus ? new MetricsServer(o.prometheus, () => [...dropFamilies(this.#metrics.sorted(), this.#lostSeen), ...coreFamilies(this.#core.counts())]) : null
   }
 
   async start(): Promise<void> {
@@ -183,11 +188,13 @@ export class DropwatchOutput implements ToolOutput {
     this.#metrics.add(e)
   }
 
-  interval(stats: { lost: number }): void {
-    this.#print(stats.lost, this.#intervalS)
+  interval(stats: { lost: number; kernel?: KernelCounts | null }): void {
+    this.#print(stats.lost, this.#intervalS, stats.kernel ?? null)
   }
 
-  #print(lostTotal: number, intervalS: number): void {
+  /** One interval: its drops, then what the device and core counters counted in it (null: unreadable). */
+  #print(lostTotal: number, intervalS: number, core: CoreCounts | null): void {
+    if (core) this.#core.add(core)
     const lost = Math.max(0, lostTotal - this.#lostSeen)
     this.#lostSeen = Math.max(this.#lostSeen, lostTotal)
     const rows = this.#interval.sorted()
@@ -198,33 +205,35 @@ export class DropwatchOutput implements ToolOutput {
     const now = new Date()
     if (this.#ctx.common.json) {
       this.#ctx.out(
-        jsonLine({ type: 'interval', time: now.toISOString(), interval_s: intervalS, total, drops: jsonDrops(rows, this.#f), lost, backend: this.#ctx.backend }),
+        jsonLine({ type: 'interval', time: now.toISOString(), interval_s: intervalS, total, drops: jsonDrops(rows, this.#f), lost, ...coreJson(core), backend: this.#ctx.backend }),
       )
       return
     }
     let head = `${localHms(now)}  ${plural(total, 'drop', 'drops')}`
     if (lost > 0) head += ` (${plural(lost, 'event', 'events')} lost: counts are low)`
-    this.#ctx.out(dropBlock(head, rows, total, this.#f))
+    this.#ctx.out(dropBlock(head, rows, total, this.#f) + (core ? coreBlock(core) : ''))
   }
 
   finish(totals: RunTotals): void {
     // Drops since the last interval (e.g. at Ctrl-C) go in one last, shorter
     // interval, so the intervals always add up to the summary.
     const pendingLost = totals.lost > this.#lostSeen
-    if (this.#interval.total > 0 || pendingLost || this.#intervals === 0) {
+    // Likewise the device and core counters: the run's minus the intervals'.
+    const pendingCore = totals.kernel ? this.#core.rest(totals.kernel) : null
+    if (this.#interval.total > 0 || pendingLost || this.#intervals === 0 || (pendingCore && !isEmpty(pendingCore))) {
       const elapsed = Math.round((Date.now() - this.#intervalStart) / 100) / 10
-      this.#print(totals.lost, Math.min(this.#intervalS, elapsed))
+      this.#print(totals.lost, Math.min(this.#intervalS, elapsed), pendingCore)
     }
     const rows = this.#run.sorted()
     const total = this.#run.total
     if (this.#ctx.common.json) {
       this.#ctx.out(
-        jsonLine({ type: 'summary', duration_s: totals.durationS, total, drops: jsonDrops(rows, this.#f), lost: totals.lost, backend: this.#ctx.backend }),
+        jsonLine({ type: 'summary', duration_s: totals.durationS, total, drops: jsonDrops(rows, this.#f), lost: totals.lost, ...coreJson(totals.kernel), backend: this.#ctx.backend }),
       )
       return
     }
     let head = `Total over ${totals.durationS} s: ${plural(total, 'drop', 'drops')}, ${totals.lost} lost`
     if (totals.lost > 0) head += ' (counts are low by up to that many)'
-    this.#ctx.out('\n' + dropBlock(head, rows, total, this.#f))
+    this.#ctx.out('\n' + dropBlock(head, rows, total, this.#f) + (totals.kernel ? coreBlock(totals.kernel) : ''))
   }
 }

@@ -29,7 +29,9 @@ export interface StormResult {
   ms: number
 }
 
-export function udpStorm(pair: NetnsPair, host: string, port: number, count: number, burst: number, gapMs: number): StormResult {
-  const out = pair.exec(pair.sender, [process.execPath, '-e', SCRIPT, host, String(port), String(count), String(burst), String(gapMs)], { timeoutMs: 40000 })
+/** `onCpu`: the sender runs on that CPU only (taskset), e.g. away from the CPU that takes the packets. */
+export function udpStorm(pair: NetnsPair, host: string, port: number, count: number, burst: number, gapMs: number, onCpu?: number): StormResult {
+  const pin = onCpu === undefined ? [] : ['taskset', '-c', String(onCpu)]
+  const out = pair.exec(pair.sender, [...pin, process.execPath, '-e', SCRIPT, host, String(port), String(count), String(burst), String(gapMs)], { timeoutMs: 40000 })
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as StormResult
 }
