@@ -45,6 +45,9 @@ export interface KindPlan {
   /** What it cannot see of an optional field (e.g. seq: `sequence numbers of SYN-ACKs`):
    *  the banner says it only when the run asks for that field, --list-backends always. */
   cannotSeeOf?: Partial<Record<OptionalField, string>>
+  /** Kernel counters (nstat names) that count drops this hook cannot see on
+   *  this kernel, so a summary can say why the records are short of them. */
+  unseenCounters?: readonly string[]
   /** A few words on why an optional field is missing (e.g. `(added in 6.17)`). */
   fieldNotes?: Partial<Record<OptionalField, string>>
   /** The reasons this hook reports, when it applies --reason itself. */

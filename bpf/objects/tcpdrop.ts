@@ -3,6 +3,7 @@
 // tcp_drop() frees data-path drops without the tracepoint (before 5.18), a
 // kprobe on tcp_drop() where it is out of line.
 import type { KindOptions, KindRequest, TcpDropEvent } from '../../lib/events.js'
+import { TCP_DATA_PATH_COUNTERS } from '../../lib/kernel/tcp-drop-counters.js'
 import { tcpFlagNames } from '../../lib/kernel/tcp-flags.js'
 import { tcpStateName } from '../../lib/kernel/tcp-states.js'
 import { addrAt, cString, DROP_EVENT, DROP_FLAG, encodeTcpdropConfig, RODATA } from '../event-abi.js'
@@ -77,7 +78,8 @@ export const tcpdropObject: BpfObjectDef = {
     const filters = kernelFilterPlaces(run, ['family', 'port', 'addr', 'netns', 'reason'])
     if (!hasReason) filters.reason = 'none'
     const plan = kfreeSkbPlan(kind, { fields, filters, cannotSee, reasons: () => features.dropReasons(), programs })
-    return kprobe?.usable ? { ...plan, hook: 'tracepoint skb:kfree_skb + kprobe tcp_drop' } : plan
+    if (kprobe?.usable) return { ...plan, hook: 'tracepoint skb:kfree_skb + kprobe tcp_drop' }
+    return dataPathUnseen ? { ...plan, unseenCounters: TCP_DATA_PATH_COUNTERS } : plan
   },
   config(requests, features) {
     const o = dropOptions(requests)

@@ -57,6 +57,7 @@ export class TraceSession<O> {
       clock: new EventClock(),
       out: (t) => this.#writer.write(t),
       note: (t) => this.#note(t),
+      unseenCounters: new Set(probed.report.kinds.filter((k) => k.usable).flatMap((k) => k.unseenCounters ?? [])),
     })
     // Backends that enforce --rate-limit in the kernel report what they suppressed.
     this.#limiter = new RateLimiter(this.#output.perEvent && !probed.report.rateLimitInKernel ? common.rateLimit : 0)

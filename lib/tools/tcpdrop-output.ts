@@ -6,6 +6,8 @@ import { defineTable, renderHeader, renderRow, type Table } from '../format/colu
 import { jsonLine } from '../format/json.js'
 import { endpoint, safeText } from '../format/text.js'
 import type { TcpdropOptions } from './tcpdrop.js'
+import type { KernelCounts } from '../kernel/net-counters.js'
+import { counterLabel, TCP_DROP_COUNTERS } from '../kernel/tcp-drop-counters.js'
 import type { OutputContext, RunTotals, ToolOutput } from './tool.js'
 
 /** `TIME PID IP SADDR:SPORT > DADDR:DPORT STATE (FLAGS) REASON [OWNER]` */
@@ -28,6 +30,7 @@ function tcpdropTable(clock: EventClock, owner: boolean): Table<TcpDropEvent> {
 
 export class TcpdropOutput implements ToolOutput {
   readonly perEvent = true
+  readonly kernelCounters = 'summary'
   readonly #ctx: OutputContext<TcpdropOptions>
   readonly #stacks: boolean
   readonly #byReason = new Map<string, number>()
@@ -95,6 +98,7 @@ export class TcpdropOutput implements ToolOutput {
 
   finish(totals: RunTotals): void {
     const byReason = [...this.#byReason].sort((a, b) => b[1] - a[1])
+    const counters = totals.kernel ? tcpDropCounts(totals.kernel) : null
     if (this.#ctx.common.json) {
       this.#ctx.out(
         jsonLine({
@@ -105,6 +109,8 @@ export class TcpdropOutput implements ToolOutput {
           hidden_not_specified: totals.hidden,
           lost: totals.lost,
           suppressed: totals.suppressed,
+          kernel_netns: totals.kernel?.netns ?? null,
+          kernel_counters: counters && Object.fromEntries(counters),
           backend: this.#ctx.backend,
         }),
       )
@@ -116,6 +122,28 @@ export class TcpdropOutput implements ToolOutput {
       lines.push(`${totals.hidden} drops with reason NOT_SPECIFIED not shown; --all-reasons shows them`)
     }
     lines.push(`${totals.lost} lost, ${totals.suppressed} suppressed by --rate-limit`)
+    if (totals.kernel && counters) lines.push(...kernelLines(totals.kernel.netns, counters, this.#ctx.unseenCounters, this.#ctx.backend))
     this.#ctx.note(lines.join('\n'))
   }
+}
+
+/** The TCP drop counters that moved, in TCP_DROP_COUNTERS order. */
+function tcpDropCounts(k: KernelCounts): Array<[string, number]> {
+  return TCP_DROP_COUNTERS.filter((n) => (k.mib.get(n) ?? 0) !== 0).map((n) => [n, k.mib.get(n) ?? 0])
+}
+
+/** `Kernel counters (netns N), TCP segments dropped: TCPZeroWindowDrop 19, …`, the
+ *  caveat, and what of it this backend cannot see on this kernel. */
+function kernelLines(netns: number, counts: Array<[string, number]>, unseen: ReadonlySet<string>, backend: string): string[] {
+  if (counts.length === 0) return [`Kernel counters (netns ${netns}): no TCP drop counter moved.`]
+  const lines = [
+    `Kernel counters (netns ${netns}), TCP segments dropped: ${counts.map(([n, v]) => `${counterLabel(n)} ${v}`).join(', ')}`,
+    "  (the kernel's own count: one drop can move two counters or none; netfilter and closed-port drops move none of these)",
+  ]
+  const blind = counts.filter(([n]) => unseen.has(n))
+  if (blind.length) {
+    const what = blind.map(([n, v]) => `${v} ${counterLabel(n)}`).join(', ')
+    lines.push(`  kernel counted ${what}; ${backend} cannot see these data-path drops on this kernel (see --list-backends)`)
+  }
+  return lines
 }

@@ -19,6 +19,8 @@ export interface OutputContext<O> {
   out(text: string): void
   /** Human notes on stderr (suppressed by -q). */
   note(text: string): void
+  /** Kernel counters whose drops the running hooks cannot see (KindPlan.unseenCounters). */
+  unseenCounters: ReadonlySet<string>
 }
 
 export interface RunTotals {

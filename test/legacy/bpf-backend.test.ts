@@ -7,7 +7,9 @@
 // sender's retransmit counters.
 import { existsSync, readFileSync } from 'node:fs'
 import t from 'tap'
-import { nftCounter, sleep } from '../lib/netns.js'
+import { dataPathDrops } from '../lib/datapath-drops.js'
+import { delta, nftCounter, sleep } from '../lib/netns.js'
+import { counterLabel, TCP_DATA_PATH_COUNTERS } from '../../lib/kernel/tcp-drop-counters.js'
 import { jsonRecords, retransmitRecords, type JsonRecord } from '../lib/records.js'
 import { startCli } from '../lib/run-cli.js'
 import { stopTool } from '../lib/stop-tool.js'
@@ -115,4 +117,25 @@ t.test(`${kernel}: dropwatch -B bpf: the storm's location counts what nft counte
   const [where, counted] = learnLocation(byLocation)
   t.equal(counted, truth, `${counted} at ${where} == nft ${truth}`)
   t.ok(recs.filter((x) => x.type === 'interval').every((x) => x.lost === 0), 'nothing lost')
+})
+
+// Last in the file: the scenario changes the receiver's TCP buffer sysctls.
+t.test(`${kernel}: tcpdrop -B bpf: the data-path drop counters in the summary, and whether bpf sees those drops here`, async (t) => {
+  const port = 9131
+  const tool = startCli('tcpdrop', ['--no-stack', '-B', 'bpf', '--netns', `/run/netns/${pair.receiver}`, '--port', String(port)])
+  await tool.attached
+  // What the banner says bpf cannot see on this kernel, the summary must say of the counters.
+  const blind = /Not seen by bpf: .*TCP data-path drops/.test(tool.stderr())
+  const before = pair.counters(pair.receiver)
+  const skDrops = await dataPathDrops(pair, 'rcvbuf-full', pair.v4.receiver, port)
+  await sleep(300)
+  const after = pair.counters(pair.receiver)
+  const r = await stopTool(tool)
+  const moved = TCP_DATA_PATH_COUNTERS.map((n) => [counterLabel(n), delta(before, after, n)] as const).filter(([, v]) => v > 0)
+  t.ok(moved.length > 0, `data-path counters moved: ${moved.map(([n, v]) => `${n} ${v}`).join(', ')} (sk_drops ${skDrops})`)
+  const line = /^Kernel counters \(netns \d+\), TCP segments dropped: (.*)$/m.exec(r.stderr)?.[1] ?? ''
+  for (const [n, v] of moved) t.match(line, new RegExp(`\\b${n} ${v}\\b`), `the summary lists ${n} ${v}`)
+  if (blind) t.match(r.stderr, /^ {2}kernel counted .*; bpf cannot see these data-path drops on this kernel/m, 'and says bpf cannot see them here')
+  else t.notMatch(r.stderr, /cannot see these data-path drops/, 'bpf sees them here: nothing said')
+  if (/^5\.10\.0-/.test(kernel)) t.ok(blind, "Debian's 5.10 inlines tcp_drop(): bpf cannot see data-path drops there")
 })

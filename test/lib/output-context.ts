@@ -38,7 +38,7 @@ export interface CapturedContext<O> {
 }
 
 /** Every event prints at `hms` (default 08:11:49), whatever its ts_ns. */
-export function captureContext<O>(options: O, opts: { json?: boolean; hms?: string } = {}): CapturedContext<O> {
+export function captureContext<O>(options: O, opts: { json?: boolean; hms?: string; unseenCounters?: string[] } = {}): CapturedContext<O> {
   let out = ''
   let notes = ''
   const clock = new EventClock()
@@ -51,6 +51,7 @@ export function captureContext<O>(options: O, opts: { json?: boolean; hms?: stri
     clock,
     out: (s) => (out += s),
     note: (s) => (notes += s),
+    unseenCounters: new Set(opts.unseenCounters ?? []),
   }
   return { ctx, out: () => out, notes: () => notes }
 }

@@ -15,6 +15,7 @@ function output(options: Partial<DropwatchOptions> = {}, json = false) {
     clock: new EventClock(),
     out: (s) => (text += s),
     note: () => {},
+    unseenCounters: new Set(),
   })
   return { o, text: () => text, take: () => ((text = ''), undefined) }
 }

@@ -98,3 +98,36 @@ t.test('JSON: no header line', async (t) => {
   t.equal(recs.length, 1)
   t.match(JSON.parse(recs[0] ?? ''), { type: 'drop', saddr: '198.18.77.1', reason: 'NETFILTER_DROP' })
 })
+
+t.test('summary: the TCP drop counters that moved, the caveat, and what this backend cannot see here', async (t) => {
+  const kernel = {
+    netns: 4026532304,
+    mib: new Map([
+      ['TcpExtTCPZeroWindowDrop', 19],
+      ['TcpExtTCPRcvQDrop', 1],
+      ['TcpExtRcvPruned', 1],
+      ['TcpRetransSegs', 40], // not a drop counter: left out
+    ]),
+    devices: [],
+    backlog: new Map(),
+  }
+  const totals = { lost: 0, suppressed: 0, unresolved: 0, hidden: 0, durationS: 5, kernel }
+  const blind = captureContext(optionsFor(tcpdrop, []), { unseenCounters: ['TcpExtTCPZeroWindowDrop', 'TcpExtTCPRcvQDrop'] })
+  new TcpdropOutput(blind.ctx).finish(totals)
+  t.match(blind.notes(), /^Kernel counters \(netns 4026532304\), TCP segments dropped: TCPRcvQDrop 1, TCPZeroWindowDrop 19, RcvPruned 1$/m)
+  t.match(blind.notes(), /one drop can move two counters or none/)
+  t.match(blind.notes(), /^ {2}kernel counted 1 TCPRcvQDrop, 19 TCPZeroWindowDrop; bpf cannot see these data-path drops on this kernel \(see --list-backends\)$/m)
+  const sees = captureContext(optionsFor(tcpdrop, []))
+  new TcpdropOutput(sees.ctx).finish(totals)
+  t.notMatch(sees.notes(), /cannot see/, 'a backend that sees them says nothing of it')
+  const json = captureContext(optionsFor(tcpdrop, []), { json: true })
+  new TcpdropOutput(json.ctx).finish(totals)
+  t.match(JSON.parse(json.out()), { kernel_netns: 4026532304, kernel_counters: { TcpExtTCPRcvQDrop: 1, TcpExtTCPZeroWindowDrop: 19, TcpExtRcvPruned: 1 } })
+  t.notOk('TcpRetransSegs' in (JSON.parse(json.out()).kernel_counters as object))
+  const none = captureContext(optionsFor(tcpdrop, []))
+  new TcpdropOutput(none.ctx).finish({ ...totals, kernel: { ...kernel, mib: new Map() } })
+  t.match(none.notes(), /^Kernel counters \(netns 4026532304\): no TCP drop counter moved\.$/m)
+  const unread = captureContext(optionsFor(tcpdrop, []), { json: true })
+  new TcpdropOutput(unread.ctx).finish({ ...totals, kernel: null })
+  t.match(JSON.parse(unread.out()), { kernel_netns: null, kernel_counters: null }, 'unreadable: null')
+})
