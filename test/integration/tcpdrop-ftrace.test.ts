@@ -60,9 +60,10 @@ t.test('TCP_OLD_* drops: same records on ftrace and bpf, tuple from /proc/net/tc
   // (6703 vs 6500, 7372 vs 7279, 6659 vs 6657). Matched record by record, the
   // missing ones are exactly those ftrace attributes to pid 1 (this machine's
   // init, process_api, in whose context the softirq ran), all within a few ms;
-  // a second bpf tcpdrop running beside it misses them too, and the program's
-  // recursion_misses stays 0 — so the kernel did not run the program for them
-  // and did not count it. Not explained yet, so the count is a todo.
+  // a second bpf tcpdrop running beside it misses them too, and so does a
+  // minimal unfiltered tp_btf counter, with recursion_misses 0 — so the kernel
+  // did not run BPF raw tracepoints for them and did not count it. Not
+  // explained yet, so the count is a todo.
   const lost = (out: string) => Number(jsonRecords(out).find((r) => r.type === 'summary')?.lost ?? NaN)
   const [lostF, lostB] = [lost(rf.stdout), lost(rb.stdout)]
   const agree = Math.abs(f.length - b.length) <= lostF + lostB
