@@ -89,6 +89,7 @@ export class TraceSession<O> {
       const run = await this.#startBackend()
       if (this.#output.kernelCounters) this.#counters = this.#proc.kernelCounters?.(this.#setup.common.filters.netns) ?? null
       this.#countersAtStart = this.#countersAtInterval = this.#counters?.snapshot() ?? null
+      if (this.#counters && !this.#countersAtStart) this.#warn(`the kernel's counters of netns ${this.#counters.netns} cannot be read (/proc/net/snmp inside it): they are not shown`)
       this.#announce()
       this.#startTimers(run)
       const failure = await this.#stopped

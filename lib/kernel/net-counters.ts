@@ -18,6 +18,11 @@ export const DEVICE_COUNTERS = {
   tx: ['drop', 'fifo', 'carrier'],
 } as const
 
+/** `dev/direction/counter`: how a device counter is keyed in a snapshot. */
+export function deviceKey(d: Pick<DeviceCount, 'device' | 'direction' | 'counter'>): string {
+  return `${d.device}/${d.direction}/${d.counter}`
+}
+
 export interface DeviceCount {
   device: string
   direction: 'rx' | 'tx'
@@ -62,7 +67,7 @@ export function parseNetDev(text: string): Map<string, number> {
       const offset = direction === 'rx' ? 0 : columns.rx.length
       for (const name of DEVICE_COUNTERS[direction]) {
         const i = columns[direction].indexOf(name)
-        if (i >= 0) out.set(`${dev}/${direction}/${name}`, values[offset + i] ?? 0)
+        if (i >= 0) out.set(deviceKey({ device: dev, direction, counter: name }), values[offset + i] ?? 0)
       }
     }
   }
@@ -85,8 +90,10 @@ export function parseSoftnet(text: string): Map<number, number> {
   return out
 }
 
-/** The path to enter a namespace known by inode (null: this process's own). */
-export function netnsPath(inode: number | null): string | null {
+/** The path to enter a namespace known by inode (null: this process's own;
+ *  undefined: no path to it found, e.g. a bind mount outside /run/netns whose
+ *  processes are gone — then its counters cannot be read, never this one's). */
+export function netnsPath(inode: number | null): string | null | undefined {
   if (inode === null || statSync('/proc/self/ns/net').ino === inode) return null
   const candidates = [
     ...list('/run/netns').map((n) => `/run/netns/${n}`),
@@ -101,7 +108,7 @@ export function netnsPath(inode: number | null): string | null {
       // gone, or not ours to see
     }
   }
-  return null
+  return undefined
 }
 
 function list(dir: string): string[] {
@@ -160,9 +167,9 @@ export interface KernelCounts {
   backlog: Map<number, number>
 }
 
-/** Reads the counters of one namespace; null when they cannot be read (then the tools say so). */
+/** Reads the counters of one namespace; null when they cannot be read (then the run says so once, at start). */
 export class NetCounters {
-  readonly #path: string | null
+  readonly #path: string | null | undefined
   readonly netns: number
 
   /** `inode`: the traced namespace (--netns), null for this process's own. */
@@ -178,8 +185,10 @@ export class NetCounters {
   }
 
   snapshot(): CounterSnapshot | null {
+    const path = this.#path
+    if (path === undefined) return null
     try {
-      return inNamespace(this.#path, () => {
+      return inNamespace(path, () => {
         // /proc/thread-self follows this thread's namespace (/proc/self, the leader's).
         const net = '/proc/thread-self/net'
         const mib = parseSnmp(readOr(`${net}/snmp`))

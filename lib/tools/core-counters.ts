@@ -4,7 +4,7 @@
 // ring overflow, a device dropping before an skb exists). Kept apart from the
 // per-location table and never added to it: a veth's tx drop is also a
 // kfree_skb at veth_xmit, a backlog drop also one at enqueue_to_backlog.
-import type { DeviceCount, KernelCounts } from '../kernel/net-counters.js'
+import { deviceKey, type DeviceCount, type KernelCounts } from '../kernel/net-counters.js'
 import { defineTable, fitWidths, renderRow } from '../format/columns.js'
 import { safeText } from '../format/text.js'
 import type { CounterFamily } from '../prometheus.js'
@@ -21,9 +21,8 @@ export class CoreTotals {
   add(k: CoreCounts): void {
     this.netns = k.netns
     for (const d of k.devices) {
-      const key = `${d.device}/${d.direction}/${d.counter}`
-      const had = this.#devices.get(key)
-      this.#devices.set(key, { ...d, count: (had?.count ?? 0) + d.count })
+      const had = this.#devices.get(deviceKey(d))
+      this.#devices.set(deviceKey(d), { ...d, count: (had?.count ?? 0) + d.count })
     }
     for (const [cpu, n] of k.backlog) this.#backlog.set(cpu, (this.#backlog.get(cpu) ?? 0) + n)
   }
@@ -35,7 +34,7 @@ export class CoreTotals {
   /** `whole` minus what was added so far: the counts since the last interval. */
   rest(whole: CoreCounts): CoreCounts {
     const devices = whole.devices
-      .map((d) => ({ ...d, count: d.count - (this.#devices.get(`${d.device}/${d.direction}/${d.counter}`)?.count ?? 0) }))
+      .map((d) => ({ ...d, count: d.count - (this.#devices.get(deviceKey(d))?.count ?? 0) }))
       .filter((d) => d.count > 0)
     const backlog = new Map([...whole.backlog].map(([cpu, n]) => [cpu, n - (this.#backlog.get(cpu) ?? 0)] as [number, number]).filter(([, n]) => n > 0))
     return { netns: whole.netns, devices: sortDevices(devices), backlog }

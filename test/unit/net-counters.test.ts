@@ -2,9 +2,9 @@
 // (captured on 6.18 in a namespace whose veth `va` dropped 45 packets on send
 // because its peer was down, and in a fresh Debian 5.10 guest), and dropwatch's device and
 // core block built from them.
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import t from 'tap'
-import { backlogDeltas, deviceDeltas, mibDeltas, parseNetDev, parseSnmp, parseSoftnet, type CounterSnapshot } from '../../lib/kernel/net-counters.js'
+import { backlogDeltas, deviceDeltas, mibDeltas, NetCounters, netnsPath, parseNetDev, parseSnmp, parseSoftnet, type CounterSnapshot } from '../../lib/kernel/net-counters.js'
 import { coreBlock, coreFamilies, coreJson, CoreTotals } from '../../lib/tools/core-counters.js'
 import { exposition } from '../../lib/prometheus.js'
 
@@ -92,4 +92,16 @@ t.test('dropwatch device and core block: intervals add up to the run', async (t)
   const text = exposition(coreFamilies(totals.counts()), 'openmetrics')
   t.match(text, /^netdrop_device_drops_total\{device="va",direction="tx",counter="drop"\} 20$/m)
   t.match(text, /^netdrop_backlog_drops_total\{cpu="1"\} 4$/m)
+})
+
+t.test("a namespace with no path to it: no counters, never this process's own in its place", async (t) => {
+  const own = statSync('/proc/self/ns/net').ino
+  t.equal(netnsPath(own), null, "this process's own: no setns needed")
+  t.equal(netnsPath(null), null)
+  const nowhere = 4026599999 // an inode no namespace file here has
+  t.equal(netnsPath(nowhere), undefined)
+  const counters = new NetCounters(nowhere)
+  t.equal(counters.snapshot(), null, "unreadable, not the wrong namespace's")
+  t.equal(counters.between(counters.snapshot(), counters.snapshot()), null)
+  t.not(new NetCounters(null).snapshot(), null, "this process's own namespace reads")
 })
