@@ -119,7 +119,8 @@ export class TraceSession<O> {
   }
 
   #announce(): void {
-    for (const line of bannerLines(this.#tool, this.#probed.report, this.#setup.kinds)) this.#note(line)
+    // One write, so that a reader of the pipe never sees the first line without the rest.
+    this.#note(bannerLines(this.#tool, this.#probed.report, this.#setup.kinds).join('\n'))
     this.#output.header()
     this.#writer.flush()
   }
