@@ -60,6 +60,7 @@ export class BpfRun implements Run {
     obj.open({
       path: objectPath(use.def.file),
       programs: use.plans.flatMap((p) => p.programs),
+      standby: use.plans.flatMap((p) => p.standby ?? []),
       allPrograms: [...use.def.allPrograms],
       rodata: (target, buffer) => encodeRodata(target, use.def.rodata, { ...common, usePerfBuffer: buffer === 'perf' }, tool),
       // Counting objects never use their ring buffer: keep it at one page.
@@ -107,8 +108,11 @@ export class BpfRun implements Run {
     let hidden = 0
     for (const { obj } of this.#loaded) {
       // Ring-buffer reserve failures, and events the kernel skipped because the
-      // program was already running on that CPU (a softirq interrupting it).
-      lost += obj.perCpuSum('counters', COUNTER.lost) + obj.recursionMisses() + obj.perfLost
+      // program was already running on that CPU (a softirq interrupting it)
+      // that no standby program emitted instead (covered is read first: the
+      // kernel counts a miss before the standby runs, so misses ≥ covered).
+      const covered = obj.perCpuSum('counters', COUNTER.covered)
+      lost += obj.perCpuSum('counters', COUNTER.lost) + obj.recursionMisses() - covered + obj.perfLost
       suppressed += obj.perCpuSum('counters', COUNTER.suppressed)
       hidden += obj.perCpuSum('counters', COUNTER.hiddenNotSpecified)
     }

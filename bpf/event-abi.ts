@@ -11,7 +11,7 @@ export const MAX_FILTER_REASONS = 16
 
 export const RETRANS_TYPE = { skb: 1, synack: 2, tlp: 3 } as const
 export const DROP_FLAG = { hasSocket: 1, hasTcpHeader: 2, stackNotSampled: 4, hasReason: 8 } as const
-export const COUNTER = { lost: 0, hiddenNotSpecified: 1, suppressed: 2, stackNotSampled: 3, max: 4 } as const
+export const COUNTER = { lost: 0, hiddenNotSpecified: 1, suppressed: 2, stackNotSampled: 3, covered: 4, max: 5 } as const
 
 /** struct retrans_event */
 export const RETRANS_EVENT = {

@@ -10,6 +10,8 @@ export interface ObjectSpec {
   path: string
   /** Programs to load and attach; every other program in the object is not loaded. */
   programs: string[]
+  /** Of `programs`, the standbys (their recursion misses lose nothing). */
+  standby: string[]
   /** All program names in the object (to switch off the unused ones). */
   allPrograms: string[]
   /** Writes the object's .rodata before load. `buffer` is what `events` is
@@ -26,7 +28,8 @@ export class LoadedObject {
   readonly #lib: Libbpf
   #obj: Pointer | null = null
   #links: Pointer[] = []
-  #programs: Pointer[] = []
+  /** Attached programs whose recursion misses are lost events (standbys aside). */
+  #primaries: Pointer[] = []
   #buffer: EventBuffer | null = null
   #bufferKind: 'ring' | 'perf' = 'ring'
   #ringBytes = 0
@@ -70,7 +73,7 @@ export class LoadedObject {
     L.trimHeap()
     for (const name of spec.programs) {
       const prog = L.findProgram(this.#obj, name)
-      this.#programs.push(prog)
+      if (!spec.standby.includes(name)) this.#primaries.push(prog)
       this.#links.push(L.attach(prog, name))
     }
   }
@@ -113,10 +116,11 @@ export class LoadedObject {
     return this.#perfLost
   }
 
-  /** Events the kernel never ran our programs for (re-entry on the same CPU). */
+  /** Events the kernel skipped a primary program for (re-entry on the same
+   *  CPU); a standby emitted those it covered (COUNTER_COVERED). */
   recursionMisses(): number {
     if (this.#closed) return 0
-    return this.#programs.reduce((n, p) => n + this.#lib.recursionMisses(p), 0)
+    return this.#primaries.reduce((n, p) => n + this.#lib.recursionMisses(p), 0)
   }
 
   /** Sum over CPUs of a per-CPU u64 array map entry. */
@@ -161,7 +165,7 @@ export class LoadedObject {
     this.#buffer = null
     if (this.#obj !== null) this.#lib.close(this.#obj)
     this.#obj = null
-    this.#programs = []
+    this.#primaries = []
   }
 }
 

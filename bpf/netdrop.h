@@ -29,7 +29,9 @@
 #define COUNTER_HIDDEN_NOT_SPECIFIED 1
 #define COUNTER_SUPPRESSED 2
 #define COUNTER_STACK_NOT_SAMPLED 3
-#define COUNTER_MAX 4
+/* Events a standby program emitted because the kernel skipped the primary. */
+#define COUNTER_COVERED 4
+#define COUNTER_MAX 5
 
 /* Addresses are 16 bytes; IPv4 is stored v4-mapped (::ffff:a.b.c.d), so the
  * wire family is visible in the address itself. Ports in host order. */

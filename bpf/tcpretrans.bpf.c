@@ -15,21 +15,20 @@ const volatile struct tcpretrans_config tool_cfg = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2); /* SLOT_PRIMARY, SLOT_STANDBY */
 	__type(key, __u32);
 	__type(value, struct retrans_event);
 } scratch SEC(".maps");
 
 static __always_inline int emit(void *ctx, const struct sock_common *skc, const struct sock_common *tuple,
-				const struct sk_buff *skb, __u8 type, int err)
+				const struct sk_buff *skb, __u8 type, int err, __u32 slot)
 {
-	__u32 zero = 0;
 	struct retrans_event *e;
 	__u64 size;
 
 	if (err != 0 && !tool_cfg.include_failed)
 		return 0;
-	e = bpf_map_lookup_elem(&scratch, &zero);
+	e = bpf_map_lookup_elem(&scratch, &slot);
 	if (!e)
 		return 0;
 	e->family = sock_addrs(tuple, e->laddr, e->raddr);
@@ -63,27 +62,60 @@ static __always_inline int emit(void *ctx, const struct sock_common *skc, const 
 	return 0;
 }
 
+/* tcp_retransmit_skb() runs in process context too (ACKs from the socket
+ * backlog, bottom halves enabled) and nests: a primary and a standby each
+ * (netdrop-common.bpf.h). */
+static __always_inline int retransmit(void *ctx, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	volatile __u32 *busy = primary_enter();
+
+	emit(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, err, SLOT_PRIMARY);
+	primary_exit(busy);
+	return 0;
+}
+
+static __always_inline int retransmit_standby(void *ctx, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	if (!standby_covers())
+		return 0;
+	return emit(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, err, SLOT_STANDBY);
+}
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(retransmit_skb, const struct sock *sk, const struct sk_buff *skb)
 {
-	return emit(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, 0);
+	return retransmit(ctx, sk, skb, 0);
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retransmit_skb_standby, const struct sock *sk, const struct sk_buff *skb)
+{
+	return retransmit_standby(ctx, sk, skb, 0);
 }
 
 /* 6.17+: (sk, skb, err); called for failed attempts too. */
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(retransmit_skb_err, const struct sock *sk, const struct sk_buff *skb, int err)
 {
-	return emit(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, err);
+	return retransmit(ctx, sk, skb, err);
 }
 
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retransmit_skb_err_standby, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	return retransmit_standby(ctx, sk, skb, err);
+}
+
+/* SYN-ACK retransmits and loss probes run in softirq, or with bottom halves
+ * disabled: they do not nest. */
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(retransmit_synack, const struct sock *sk, const struct request_sock *req)
 {
-	return emit(ctx, &sk->__sk_common, &req->__req_common, NULL, RETRANS_SYNACK, 0);
+	return emit(ctx, &sk->__sk_common, &req->__req_common, NULL, RETRANS_SYNACK, 0, SLOT_PRIMARY);
 }
 
 SEC("kprobe/tcp_send_loss_probe")
 int BPF_KPROBE(loss_probe, struct sock *sk)
 {
-	return emit(ctx, &sk->__sk_common, &sk->__sk_common, NULL, RETRANS_TLP, 0);
+	return emit(ctx, &sk->__sk_common, &sk->__sk_common, NULL, RETRANS_TLP, 0, SLOT_PRIMARY);
 }

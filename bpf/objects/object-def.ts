@@ -13,6 +13,9 @@ import type { LoadedObject } from '../loaded-object.js'
 export interface BpfKindPlan extends KindPlan {
   /** Programs of the object that serve this kind. */
   programs: string[]
+  /** Of `programs`, the standbys: they emit only the events the kernel skipped
+   *  their primary for (netdrop-common.bpf.h), so their own misses lose nothing. */
+  standby?: string[]
 }
 
 /** What decoding needs from the run: symbols, reason names, socket owners. */

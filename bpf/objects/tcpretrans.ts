@@ -11,7 +11,7 @@ import { unusableBpfPlan, type BpfKindPlan, type BpfObjectDef } from './object-d
 const F = RETRANS_EVENT.fields
 const BASE_FIELDS = ['pid', 'comm', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'netns', 'stack']
 
-function tracepointPlan(kind: RetransmitEvent['kind'], event: string, program: string, fields: string[], run: RunRequest): BpfKindPlan {
+function tracepointPlan(kind: RetransmitEvent['kind'], event: string, program: string, fields: string[], run: RunRequest, standby?: string): BpfKindPlan {
   if (run.hookType === 'kprobe') return unusableBpfPlan(kind, `--hook-type kprobe: the bpf backend traces ${event} through its tracepoint only`)
   return {
     kind,
@@ -22,7 +22,8 @@ function tracepointPlan(kind: RetransmitEvent['kind'], event: string, program: s
     fields,
     filters: kernelFilterPlaces(run, ['family', 'port', 'addr', 'netns']),
     cannotSee: [],
-    programs: [program],
+    programs: standby ? [program, standby] : [program],
+    standby: standby ? [standby] : [],
   }
 }
 
@@ -32,8 +33,9 @@ const PLANS: Record<RetransmitEvent['kind'], (features: KernelFeatures, run: Run
     const kind = 'tcp-retransmit'
     const args = features.tracepointArgs('tcp_retransmit_skb')
     if (args === null) return unusableBpfPlan(kind, 'tracepoint tcp:tcp_retransmit_skb not in the kernel BTF')
-    if (args >= 3) return tracepointPlan(kind, 'tcp_retransmit_skb', 'retransmit_skb_err', [...BASE_FIELDS, 'seq', 'err'], run)
-    const plan = tracepointPlan(kind, 'tcp_retransmit_skb', 'retransmit_skb', [...BASE_FIELDS, 'seq'], run)
+    // It nests (process and softirq context): each with a standby program.
+    if (args >= 3) return tracepointPlan(kind, 'tcp_retransmit_skb', 'retransmit_skb_err', [...BASE_FIELDS, 'seq', 'err'], run, 'retransmit_skb_err_standby')
+    const plan = tracepointPlan(kind, 'tcp_retransmit_skb', 'retransmit_skb', [...BASE_FIELDS, 'seq'], run, 'retransmit_skb_standby')
     plan.fieldNotes = { err: '(failed attempts are reported only since 6.17)' }
     plan.cannotSee.push('failed retransmit attempts (the tracepoint fires only for sent ones before 6.17)')
     return plan
@@ -70,7 +72,7 @@ function includeFailed(requests: readonly KindRequest[]): boolean {
 
 export const tcpretransObject: BpfObjectDef = {
   file: 'tcpretrans.bpf.o',
-  allPrograms: ['retransmit_skb', 'retransmit_skb_err', 'retransmit_synack', 'loss_probe'],
+  allPrograms: ['retransmit_skb', 'retransmit_skb_standby', 'retransmit_skb_err', 'retransmit_skb_err_standby', 'retransmit_synack', 'loss_probe'],
   rodata: RODATA.tcpretrans,
   plan({ kind }, features, run) {
     const plan = PLANS[kind as RetransmitEvent['kind']]

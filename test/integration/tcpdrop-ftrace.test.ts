@@ -55,19 +55,16 @@ t.test('TCP_OLD_* drops: same records on ftrace and bpf, tuple from /proc/net/tc
   t.ok(b.length > 0, `bpf saw ${b.length} TCP_OLD_* drops`)
   // bpf counts the events its program could not record (a kfree_skb in softirq
   // interrupting the same program on that CPU is skipped by the kernel), so the
-  // two sides should agree within what was lost. Known open defect: on 6.18, 1
-  // run in ~10, ftrace has more records than bpf with nothing counted as lost
-  // (6703 vs 6500, 7372 vs 7279, 6659 vs 6657). Matched record by record, the
-  // missing ones are exactly those ftrace attributes to pid 1 (this machine's
-  // init, process_api, in whose context the softirq ran), all within a few ms;
-  // a second bpf tcpdrop running beside it misses them too, and so does a
-  // minimal unfiltered tp_btf counter, with recursion_misses 0 — so the kernel
-  // did not run BPF raw tracepoints for them and did not count it. Not
-  // explained yet, so the count is a todo.
+  // two sides agree within what was lost — but for the hits in PID 1's context,
+  // which ftrace records and no BPF program is run for on this platform
+  // (test/lib/init-context-hits.ts; ftrace's records say pid 1 for them).
   const lost = (out: string) => Number(jsonRecords(out).find((r) => r.type === 'summary')?.lost ?? NaN)
   const [lostF, lostB] = [lost(rf.stdout), lost(rb.stdout)]
-  const agree = Math.abs(f.length - b.length) <= lostF + lostB
-  t.ok(agree, `ftrace ${f.length} vs bpf ${b.length} drops, ${lostF} and ${lostB} counted as lost`, agree ? {} : { todo: 'unexplained bpf/ftrace difference under load' })
+  const init = f.filter((r) => r.pid === 1).length
+  t.ok(
+    Math.abs(f.length - init - b.length) <= lostF + lostB,
+    `ftrace ${f.length} − ${init} in PID 1's context == bpf ${b.length}, within the ${lostF} and ${lostB} counted as lost`,
+  )
   t.same([...new Set(f.map(key))].sort(), [...new Set(b.map(key))].sort(), 'the same flows and reasons on both sides')
   t.ok(
     f.every((r) => r.saddr === pair.v4.sender && r.daddr === pair.v4.receiver && r.dport === 5201 && r.state === 'ESTABLISHED' && r.tcpflags === null),
