@@ -90,6 +90,8 @@ interface LoadRun {
   background?: number
   cpuPct: number
   packetsPerS?: number
+  /** Events the kernel skipped the tool's primary programs for (their recursion_misses, from bpftool) */
+  recursionMisses?: number
   note?: string
 }
 
@@ -101,7 +103,7 @@ interface Result {
   command: string
   failsToStart?: string
   errorTail?: string
-  start?: { runsMs: number[]; medianMs: number; minMs: number; maxMs: number }
+  start?: { runsMs: number[]; medianMs: number; minMs: number; maxMs: number; phases?: Record<string, number> }
   peakRssKiB?: number
   runs: LoadRun[]
   lossFree?: { eventsPerS: number; atMaxGenerated: boolean } | null
@@ -167,7 +169,9 @@ interface Live {
 function startTool(s: Subject, stdoutFile: string | null): Promise<Live> {
   const out = stdoutFile ? fs.openSync(stdoutFile, 'w') : 'pipe'
   const t0 = process.hrtime.bigint()
-  const child = track(spawn(s.cmd[0] ?? 'false', s.cmd.slice(1), { cwd: ROOT, stdio: ['ignore', out, 'pipe'] }))
+  // NETDROP_STARTUP: our tools print where their start-up time went (lib/cli/startup-marks.ts).
+  const env = s.impl === 'netdrop' ? { ...process.env, NETDROP_STARTUP: '1' } : process.env
+  const child = track(spawn(s.cmd[0] ?? 'false', s.cmd.slice(1), { cwd: ROOT, stdio: ['ignore', out, 'pipe'], env }))
   if (typeof out === 'number') fs.closeSync(out)
   let err = ''
   let stdoutHead = ''
@@ -398,6 +402,7 @@ async function drained(file: string, maxMs = 15000): Promise<void> {
 // ---------------------------------------------------------------- measurements
 async function measureStart(s: Subject, r: Result, runs: number): Promise<void> {
   const times: number[] = []
+  const phases: Array<Record<string, number>> = []
   for (let i = 0; i < runs; i++) {
     const live = await startTool(s, null)
     await stop(live.child)
@@ -407,9 +412,55 @@ async function measureStart(s: Subject, r: Result, runs: number): Promise<void> 
       return
     }
     times.push(live.readyMs)
+    phases.push(startupPhases(live.stderr()))
     await sleep(100)
   }
   r.start = { runsMs: times.map((t) => Math.round(t)), medianMs: Math.round(median(times)), minMs: Math.round(Math.min(...times)), maxMs: Math.round(Math.max(...times)) }
+  const names = Object.keys(phases[0] ?? {})
+  if (names.length) r.start.phases = Object.fromEntries(names.map((n) => [n, Math.round(median(phases.map((p) => p[n] ?? NaN)))]))
+}
+
+/** `tcpdrop: startup: modules 89, tool 92, … (ms since the process started)` → { modules: 89, … }. */
+function startupPhases(stderr: string): Record<string, number> {
+  const line = /startup: (.*) \(ms since the process started\)/.exec(stderr)?.[1] ?? ''
+  return Object.fromEntries(line.split(', ').filter(Boolean).map((x) => [x.slice(0, x.lastIndexOf(' ')), Number(x.slice(x.lastIndexOf(' ') + 1))]))
+}
+
+/** Median wall time of `node -e 0`: what Node itself takes to start, in the same run. */
+async function nodeBaseline(runs: number): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint()
+    await new Promise((resolve) => spawn(node, ['-e', '0'], { stdio: 'ignore' }).on('exit', resolve))
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    await sleep(100)
+  }
+  return Math.round(median(times))
+}
+
+/** The kernel's recursion_misses of a process's BPF programs, standbys aside
+ *  (theirs lose nothing: bpf/include/netdrop-common.bpf.h). */
+function recursionMisses(pid: number): number {
+  let misses = 0
+  let fds: string[] = []
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fdinfo`)
+  } catch {
+    return 0
+  }
+  for (const fd of fds) {
+    let info = ''
+    try {
+      info = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+    } catch {
+      continue
+    }
+    const id = /^prog_id:\s*(\d+)/m.exec(info)?.[1]
+    if (!id || /^link_id:/m.test(info)) continue // a link names its program too
+    const p = JSON.parse(sh(['bpftool', 'prog', 'show', 'id', id, '-j'], { allowFail: true }) || '{}') as { name?: string; recursion_misses?: number }
+    if (!p.name?.endsWith('_standby')) misses += p.recursion_misses ?? 0
+  }
+  return misses
 }
 
 async function loadRun(pair: Pair, s: Subject, r: Result, t: Traffic): Promise<LoadRun | null> {
@@ -434,6 +485,7 @@ async function loadRun(pair: Pair, s: Subject, r: Result, t: Traffic): Promise<L
   tr.truth = await tr.final()
   const hwm = vmHWM(live.pid)
   if (hwm) r.peakRssKiB = Math.max(r.peakRssKiB ?? 0, hwm)
+  const misses = s.impl === 'netdrop' ? recursionMisses(live.pid) : undefined
   const cleanStop = await stop(live.child)
   const { seen, lost, suppressed } = countEvents(s, file, live.stderr())
   fs.rmSync(file, { force: true })
@@ -457,11 +509,12 @@ async function loadRun(pair: Pair, s: Subject, r: Result, t: Traffic): Promise<L
     packetsPerS: Math.round(tr.packetsPerS),
   }
   if (extra > tolerance && !s.filtered) lr.background = extra
+  if (misses !== undefined) lr.recursionMisses = misses
   if (!cleanStop) lr.note = 'did not stop on SIGINT within 15 s'
   r.runs.push(lr)
   log(
     `  ${s.key.padEnd(16)} ${t.name.padEnd(18)} truth ${String(tr.truth).padStart(8)} seen ${String(seen).padStart(8)}` +
-      `${suppressed ? ` +${suppressed} suppressed` : ''}${lr.background ? ` (${lr.background} background)` : ''} lost ${lost} → ${ok ? 'exact' : 'NOT exact'}  ${lr.achieved}/s  CPU ${lr.cpuPct}%`,
+      `${suppressed ? ` +${suppressed} suppressed` : ''}${lr.background ? ` (${lr.background} background)` : ''} lost ${lost} → ${ok ? 'exact' : 'NOT exact'}  ${lr.achieved}/s  CPU ${lr.cpuPct}%${misses ? `  (kernel skipped a primary program ${misses}×)` : ''}`,
   )
   return lr
 }
@@ -599,11 +652,41 @@ function chart(results: Result[], env: Record<string, unknown>): string {
 }
 
 // ---------------------------------------------------------------- main
+/** Where start-up time goes, per netdrop subject: median ms since the process started at each milestone. */
+function startupTable(results: Result[], nodeMs: number | undefined): string {
+  const rows = results.filter((r) => r.start?.phases)
+  if (!rows.length) return ''
+  const names = Object.keys(rows[0]?.start?.phases ?? {})
+  const lines = [
+    `### Start-up breakdown (median ms since the process started; \`node -e 0\` ${nodeMs ?? '?'} ms in this run)`,
+    '',
+    `| subject | ${names.join(' | ')} | start → attached (wall) | × node -e 0 |`,
+    `|---|${names.map(() => '---|').join('')}---|---|`,
+  ]
+  for (const r of rows) {
+    const ph = r.start?.phases ?? {}
+    const x = nodeMs && r.start ? `${(r.start.medianMs / nodeMs).toFixed(1)}×` : '–'
+    lines.push(`| ${r.label} | ${names.map((n) => ph[n] ?? '–').join(' | ')} | ${r.start?.medianMs} | ${x} |`)
+  }
+  lines.push('', 'modules: Node started and the CLI modules (yargs included) loaded; tool: the tool\'s own modules; args: options parsed; probed: backend chosen (BTF read); started: programs loaded (libbpf: BTF again, CO-RE, verifier) and attached; attached: banner written.', '')
+  return lines.join('\n')
+}
+
+/** Events the kernel skipped each tool's primary programs for, by load (standbys recover tcpretrans's). */
+function missesTable(results: Result[]): string {
+  const rows = results.filter((r) => r.runs.some((x) => x.recursionMisses !== undefined))
+  if (!rows.length) return ''
+  const lines = ['### Recursion misses (kernel-counted, primary programs; lost only if also in the lost column)', '', '| subject | load | events | recursion misses | lost |', '|---|---|---|---|---|']
+  for (const r of rows) for (const x of r.runs) lines.push(`| ${r.label} | ${x.traffic} | ${x.truth} | ${x.recursionMisses ?? '–'} | ${x.lost} |`)
+  lines.push('')
+  return lines.join('\n')
+}
+
 function writeResults(env: Record<string, unknown> & { date: string; mode: string; kernel: string; node: string; bpftrace: string; loadavgStart: number[]; loadavgEnd: number[]; durationS: number }, results: Result[]): void {
   const day = `${env.date.slice(0, 10)}${QUICK ? '-quick' : ''}${ONLY ? `-${ONLY.join('+')}` : ''}`
   const dir = path.join(BENCH, 'results')
   fs.mkdirSync(dir, { recursive: true })
-  const md = table(results)
+  const md = table(results) + startupTable(results, env.nodeStartMs as number | undefined) + missesTable(results)
   const write = (name: string, text: string) => {
     const tmp = path.join(dir, `${name}.tmp`)
     fs.writeFileSync(tmp, text)
@@ -642,9 +725,13 @@ async function main(): Promise<void> {
     loadavgStart: os.loadavg().map((x) => Number(x.toFixed(2))),
     loadavgEnd: [] as number[],
     durationS: 0,
+    /** median wall time of `node -e 0` in this run */
+    nodeStartMs: 0,
     config: CFG,
   }
   log(`bench: ${env.mode} run on ${env.kernel}, ${env.cpus} CPUs, load ${env.loadavgStart.join(' ')}; namespaces ${pair.sender}/${pair.receiver}`)
+  env.nodeStartMs = await nodeBaseline(CFG.startRuns)
+  log(`bench: node -e 0: median ${env.nodeStartMs} ms`)
   const results: Result[] = []
   for (const s of SUBJECTS.filter((x) => !ONLY || ONLY.includes(x.key))) {
     s.cmd = s.cmd.map((a) => a.replace('{NETNS}', `/run/netns/${pair.receiver}`))

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { commonOptionDefs } from '../dist/lib/cli/common-options.js'
 import { yargsOptions } from '../dist/lib/cli/option-spec.js'
-import { TOOLS } from '../dist/lib/tools/index.js'
+import { loadTool, TOOL_NAMES } from '../dist/lib/tools/index.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
@@ -48,7 +48,7 @@ function toolOptions(tool) {
   })
 }
 
-const tools = Object.values(TOOLS)
+const tools = (await Promise.all(TOOL_NAMES.map(loadTool)))
   .map((tool) => ({ name: tool.name, summary: tool.summary, options: toolOptions(tool) }))
   .sort((a, b) => a.name.localeCompare(b.name))
 

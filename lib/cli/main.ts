@@ -2,11 +2,12 @@
 // (`tool: error: …`) and its exit code; stack traces only with --debug.
 import { ExitCode, ToolError } from '../errors.js'
 import { NetCounters } from '../kernel/net-counters.js'
-import { TOOLS, type ToolName } from '../tools/index.js'
-import type { ToolDefinition } from '../tools/tool.js'
+import { loadTool, type ToolName } from '../tools/index.js'
 import { runTool, type ToolProcess } from './run-tool.js'
+import { mark } from './startup-marks.js'
 
 export async function main(name: ToolName, proc: NodeJS.Process): Promise<void> {
+  mark('modules')
   const debug = proc.argv.includes('--debug')
   const toolProc: ToolProcess = {
     argv: proc.argv.slice(2),
@@ -18,7 +19,9 @@ export async function main(name: ToolName, proc: NodeJS.Process): Promise<void> 
   }
   let code: number
   try {
-    code = await runTool<unknown>(TOOLS[name] as ToolDefinition<unknown>, toolProc)
+    const tool = await loadTool(name)
+    mark('tool')
+    code = await runTool<unknown>(tool, toolProc)
   } catch (err) {
     code = reportError(name, err, debug, proc.stderr)
   }

@@ -13,6 +13,7 @@ import { parseArgs } from './parse-args.js'
 import { toolSetup, type ToolSetup } from './tool-setup.js'
 import type { ToolProcess } from './tool-process.js'
 import { TraceSession } from './trace-session.js'
+import { mark } from './startup-marks.js'
 
 export type { ToolProcess } from './tool-process.js'
 
@@ -31,6 +32,7 @@ export async function runTool<O>(tool: ToolDefinition<O>, proc: ToolProcess, bac
     return 0
   }
   const setup = toolSetup(tool, parsed.args)
+  mark('args')
   if (setup.common.listBackends) return listBackends(tool, proc, setup, backends)
   // A dead run's sysctl change is undone whatever this run does.
   for (const line of restoreDeadRuns()) proc.stderr.write(`${tool.name}: ${line}\n`)
@@ -59,6 +61,7 @@ async function listBackends<O>(tool: ToolDefinition<O>, proc: ToolProcess, setup
 /** With --backend auto, a backend that fails to load or attach hands over to the next one. */
 async function traceWithFallback<O>(tool: ToolDefinition<O>, proc: ToolProcess, setup: ToolSetup<O>, backends: Backend[]): Promise<number> {
   const selection = await selectBackend(backends, setup.common.backend, setup.run, setup.kinds)
+  mark('probed')
   let current = selection.chosen
   let fallbacks: Probed[] | null = null
   for (;;) {

@@ -18,6 +18,7 @@ import { RunReports } from './run-reports.js'
 import { StdoutWriter } from './stdout-writer.js'
 import type { ToolSetup } from './tool-setup.js'
 import type { ToolProcess } from './tool-process.js'
+import { mark, startupLine } from './startup-marks.js'
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']
 
@@ -87,6 +88,7 @@ export class TraceSession<O> {
     try {
       await this.#output.start?.()
       const run = await this.#startBackend()
+      mark('started')
       if (this.#output.kernelCounters) this.#counters = this.#proc.kernelCounters?.(this.#setup.common.filters.netns) ?? null
       this.#countersAtStart = this.#countersAtInterval = this.#counters?.snapshot() ?? null
       if (this.#counters && !this.#countersAtStart) this.#warn(`the kernel's counters of netns ${this.#counters.netns} cannot be read (/proc/net/snmp inside it): they are not shown`)
@@ -121,6 +123,8 @@ export class TraceSession<O> {
   #announce(): void {
     // One write, so that a reader of the pipe never sees the first line without the rest.
     this.#note(bannerLines(this.#tool, this.#probed.report, this.#setup.kinds).join('\n'))
+    mark('attached')
+    if (this.#setup.common.debug || process.env.NETDROP_STARTUP) this.#warn(startupLine())
     this.#output.header()
     this.#writer.flush()
   }
