@@ -439,7 +439,7 @@ async function nodeBaseline(runs: number): Promise<number> {
 }
 
 /** The kernel's recursion_misses of a process's BPF programs, standbys aside
- *  (theirs lose nothing: bpf/include/netdrop-common.bpf.h). */
+ *  (theirs lose nothing: bpf/include/nest.bpf.h). */
 function recursionMisses(pid: number): number {
   let misses = 0
   let fds: string[] = []

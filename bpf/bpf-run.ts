@@ -110,9 +110,10 @@ export class BpfRun implements Run {
       // Ring-buffer reserve failures, and events the kernel skipped because the
       // program was already running on that CPU (a softirq interrupting it)
       // that no standby program emitted instead (covered is read first: the
-      // kernel counts a miss before the standby runs, so misses ≥ covered).
+      // kernel counts a miss before the standby runs, so misses ≥ covered —
+      // where it counts them at all: 6.7+; before, standbys cover uncounted ones).
       const covered = obj.perCpuSum('counters', COUNTER.covered)
-      lost += obj.perCpuSum('counters', COUNTER.lost) + obj.recursionMisses() - covered + obj.perfLost
+      lost += obj.perCpuSum('counters', COUNTER.lost) + Math.max(0, obj.recursionMisses() - covered) + obj.perfLost
       suppressed += obj.perCpuSum('counters', COUNTER.suppressed)
       hidden += obj.perCpuSum('counters', COUNTER.hiddenNotSpecified)
     }

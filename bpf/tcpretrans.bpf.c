@@ -7,6 +7,7 @@
  * skb tracepoint has a third argument `err` and fires for failed attempts too.
  */
 #include "include/netdrop-common.bpf.h"
+#include "include/nest.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -15,7 +16,7 @@ const volatile struct tcpretrans_config tool_cfg = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2); /* SLOT_PRIMARY, SLOT_STANDBY */
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct retrans_event);
 } scratch SEC(".maps");
@@ -29,8 +30,11 @@ static __always_inline int emit(void *ctx, const struct sock_common *skc, const 
 	if (err != 0 && !tool_cfg.include_failed)
 		return 0;
 	e = bpf_map_lookup_elem(&scratch, &slot);
-	if (!e)
+	if (!e) {
+		if (slot >= SCRATCH_SLOTS)
+			count(COUNTER_LOST); /* nested more than twice (kernels before 6.2) */
 		return 0;
+	}
 	e->family = sock_addrs(tuple, e->laddr, e->raddr);
 	e->lport = BPF_CORE_READ(tuple, skc_num);
 	e->rport = bpf_ntohs(BPF_CORE_READ(tuple, skc_dport));
@@ -64,13 +68,14 @@ static __always_inline int emit(void *ctx, const struct sock_common *skc, const 
 
 /* tcp_retransmit_skb() runs in process context too (ACKs from the socket
  * backlog, bottom halves enabled) and nests: a primary and a standby each
- * (netdrop-common.bpf.h). */
+ * (bpf/include/nest.bpf.h). */
 static __always_inline int retransmit(void *ctx, const struct sock *sk, const struct sk_buff *skb, int err)
 {
-	volatile __u32 *busy = primary_enter();
+	__u32 slot;
+	struct nest_state *n = primary_enter(&slot);
 
-	emit(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, err, SLOT_PRIMARY);
-	primary_exit(busy);
+	emit(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, err, slot);
+	primary_exit(n);
 	return 0;
 }
 
@@ -107,15 +112,15 @@ int BPF_PROG(retransmit_skb_err_standby, const struct sock *sk, const struct sk_
 }
 
 /* SYN-ACK retransmits and loss probes run in softirq, or with bottom halves
- * disabled: they do not nest. */
+ * disabled: they do not nest (scratch slot 0). */
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(retransmit_synack, const struct sock *sk, const struct request_sock *req)
 {
-	return emit(ctx, &sk->__sk_common, &req->__req_common, NULL, RETRANS_SYNACK, 0, SLOT_PRIMARY);
+	return emit(ctx, &sk->__sk_common, &req->__req_common, NULL, RETRANS_SYNACK, 0, 0);
 }
 
 SEC("kprobe/tcp_send_loss_probe")
 int BPF_KPROBE(loss_probe, struct sock *sk)
 {
-	return emit(ctx, &sk->__sk_common, &sk->__sk_common, NULL, RETRANS_TLP, 0, SLOT_PRIMARY);
+	return emit(ctx, &sk->__sk_common, &sk->__sk_common, NULL, RETRANS_TLP, 0, 0);
 }

@@ -63,57 +63,6 @@ static __always_inline void count(__u32 idx)
 		__sync_fetch_and_add(v, 1);
 }
 
-/*
- * Exactly once when hooks nest. The kernel does not run a program that is
- * already running on this CPU: a retransmit in process context (an ACK from
- * the socket backlog, bottom halves enabled) interrupted by a softirq that
- * retransmits too is skipped and only counted (the program's recursion_misses).
- * So a hook that can nest has two programs: the primary marks the CPU busy for
- * as long as it runs; the standby, attached to the same hook after it, emits
- * only while that mark is set — exactly the events the kernel skipped the
- * primary for — and counts them (COUNTER_COVERED). User space reports
- * misses(primary) − covered as lost: what neither could take (a third level of
- * nesting, or the few instructions before the mark is set and after it is cleared).
- * The two use their own scratch record slots.
- */
-#define SLOT_PRIMARY 0
-#define SLOT_STANDBY 1
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} busy SEC(".maps");
-
-static __always_inline volatile __u32 *primary_enter(void)
-{
-	__u32 zero = 0;
-	volatile __u32 *b = bpf_map_lookup_elem(&busy, &zero);
-
-	if (b)
-		*b = 1;
-	return b;
-}
-
-static __always_inline void primary_exit(volatile __u32 *b)
-{
-	if (b)
-		*b = 0;
-}
-
-/* In a standby program: whether the kernel skipped the primary for this event. */
-static __always_inline bool standby_covers(void)
-{
-	__u32 zero = 0;
-	volatile __u32 *b = bpf_map_lookup_elem(&busy, &zero);
-
-	if (!b || !*b)
-		return false;
-	count(COUNTER_COVERED);
-	return true;
-}
-
 /* At most `limit` per second (0 = no limit). Windows are racy across CPUs by a
  * few events at the boundary, which is fine for a safety valve. The add's result
  * is not used: a fetching atomic (BPF_FETCH) does not load before 5.12, a plain

@@ -14,7 +14,7 @@ export interface BpfKindPlan extends KindPlan {
   /** Programs of the object that serve this kind. */
   programs: string[]
   /** Of `programs`, the standbys: they emit only the events the kernel skipped
-   *  their primary for (netdrop-common.bpf.h), so their own misses lose nothing. */
+   *  their primary for (bpf/include/nest.bpf.h), so their own misses lose nothing. */
   standby?: string[]
 }
 

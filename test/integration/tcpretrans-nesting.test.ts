@@ -3,7 +3,7 @@
 // (ACKs from a socket's backlog, bottom halves enabled) and a softirq that
 // retransmits too can interrupt the program there. The kernel then does not
 // run it (its recursion_misses); the standby program on the same tracepoint
-// emits those events instead (bpf/include/netdrop-common.bpf.h).
+// emits those events instead (bpf/include/nest.bpf.h).
 //
 // The nesting is forced: many lossy flows whose sender and receiver share one
 // CPU (process-context retransmits and softirqs on the same CPU) and stacks on
