@@ -33,6 +33,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url)) // dist-bench/
 const ROOT = path.resolve(HERE, '..')
 const BENCH = path.join(ROOT, 'bench')
 const QUICK = process.argv.includes('--quick')
+/** `--start-only`: start → attached (and its breakdown) only, no load runs. */
+const START_ONLY = process.argv.includes('--start-only')
 /** `--only key,key`: just those subjects (keys as in SUBJECTS, e.g. td-bpf-json). */
 const ONLY = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : null
 
@@ -683,7 +685,7 @@ function missesTable(results: Result[]): string {
 }
 
 function writeResults(env: Record<string, unknown> & { date: string; mode: string; kernel: string; node: string; bpftrace: string; loadavgStart: number[]; loadavgEnd: number[]; durationS: number }, results: Result[]): void {
-  const day = `${env.date.slice(0, 10)}${QUICK ? '-quick' : ''}${ONLY ? `-${ONLY.join('+')}` : ''}`
+  const day = `${env.date.slice(0, 10)}${QUICK ? '-quick' : ''}${START_ONLY ? '-start' : ''}${ONLY ? `-${ONLY.join('+')}` : ''}`
   const dir = path.join(BENCH, 'results')
   fs.mkdirSync(dir, { recursive: true })
   const md = table(results) + startupTable(results, env.nodeStartMs as number | undefined) + missesTable(results)
@@ -748,6 +750,7 @@ async function main(): Promise<void> {
       continue
     }
     log(`  median ${r.start?.medianMs} ms [${r.start?.minMs}–${r.start?.maxMs}]`)
+    if (START_ONLY) continue
     if (s.tool === 'tcpretrans' || s.scenario === 'estab') await retransmits(pair, s, r)
     else await dropStorms(pair, s, r)
     lossFree(r)

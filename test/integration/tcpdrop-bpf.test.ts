@@ -137,6 +137,7 @@ t.test('established-flow drops: state, flags, owner of the receiving socket', as
   // The drops no BPF program runs for on this platform (test/lib/init-context-hits.ts):
   // IPv4 netfilter drops are only this flow's here.
   const blind = recordInitContextHits('skb/kfree_skb', 'protocol == 0x0800')
+  t.teardown(() => blind.close())
   const before = nftCounter(pair, pair.receiver, 'bulk')
   await bulkTransfer(pair, pair.v4.receiver, 5201, '4M')
   await flowsGone(pair, 5201)

@@ -55,6 +55,7 @@ t.test('the kernel skips the primary program under nesting; records still == ΔT
   t.ok(programsOf(pid).some((p) => /^retransmit_skb(_err)?_standby$/.test(p.name)), 'and its standby')
 
   const blind = recordInitContextHits('tcp/tcp_retransmit_skb', `dport == ${PORT}`)
+  t.teardown(() => blind.close())
   const before = pair.counters(pair.sender)
   const server = pair.spawn(pair.receiver, [...pin, 'iperf3', '-s', '-p', String(PORT)])
   t.teardown(() => {

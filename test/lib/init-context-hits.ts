@@ -16,6 +16,8 @@ const TRACEFS = '/sys/kernel/tracing'
 export interface InitContextHits {
   /** Stops recording; the hits in PID 1's context whose line `keep` accepts. */
   stop(keep?: (line: string) => boolean): { hits: number; total: number }
+  /** Removes the instance if stop() did not (a test that failed half way). */
+  close(): void
 }
 
 /** Records `event` (e.g. 'tcp/tcp_retransmit_skb') with an ftrace `filter` until stop(). */
@@ -33,11 +35,17 @@ export function recordInitContextHits(event: string, filter: string): InitContex
     rmdirSync(dir)
     throw err
   }
+  const close = () => {
+    if (!existsSync(dir)) return
+    write(`events/${event}/enable`, '0')
+    rmdirSync(dir)
+  }
   return {
+    close,
     stop(keep = () => true) {
       write(`events/${event}/enable`, '0')
       const text = readFileSync(`${dir}/trace`, 'utf8')
-      rmdirSync(dir)
+      close()
       const kept = /entries-in-buffer\/entries-written: (\d+)\/(\d+)/.exec(text)
       if (kept && kept[1] !== kept[2]) throw new Error(`ftrace instance overwrote events (${kept[1]}/${kept[2]})`)
       const lines = text.split('\n').filter((l) => !l.startsWith('#') && l.includes(`${event.split('/')[1]}:`) && keep(l))
