@@ -60,7 +60,7 @@ for (const mode of modes) {
   t.test(`${kernel} --hook-type ${mode}: SYN retransmits (no data): records == ΔTcpRetransSegs`, async (t) => {
     const run = tool(['--hook-type', mode, '--port', '9001'])
     await run.attached
-    t.match(run.stderr(), kprobe ? /kprobe tcp_retransmit_skb/ : /tracepoint tcp:tcp_retransmit_skb/, 'banner names the hook')
+    t.match(run.stderr(), kprobe ? /^Tracing .*kprobe tcp_retransmit_skb/m : /^Tracing .*tracepoint tcp:tcp_retransmit_skb/m, 'banner names the hook')
     const truth = counters(pair)
     connectAttempts(pair, pair.v4.receiver, 9001, 2)
     connectAttempts(pair, pair.v6.receiver, 9001, 1)
@@ -126,7 +126,7 @@ for (const mode of modes) {
     // The tracepoint as the reference for what the kprobe misses.
     const ref = kprobe ? tool(['--hook-type', 'tracepoint', '--port', '5201']) : null
     await Promise.all([run.attached, ref?.attached])
-    t.match(run.stderr(), /kprobe tcp_send_loss_probe/, '-l uses the loss-probe kprobe')
+    t.match(run.stderr(), /^Tracing .*kprobe tcp_send_loss_probe/m, '-l uses the loss-probe kprobe')
     const truth = counters(pair)
     const started = Date.now()
     await nodeBulkTransfer(pair, pair.v4.receiver, 5201, 4 << 20)
@@ -181,7 +181,7 @@ for (const mode of modes) {
     t.teardown(stopListener)
     const run = tool(['--hook-type', mode, '--port', '9002'])
     await run.attached
-    t.match(run.stderr(), kprobe ? /kprobe tcp_rtx_synack/ : /tracepoint tcp:tcp_retransmit_synack/, 'banner names the hook')
+    t.match(run.stderr(), kprobe ? /^Tracing .*kprobe tcp_rtx_synack/m : /^Tracing .*tracepoint tcp:tcp_retransmit_synack/m, 'banner names the hook')
     connectAttempts(pair, pair.v4.receiver, 9002, 1, 200)
     await sleep(4500) // SYN-ACK retransmits at +1 s and +3 s (tcp_synack_retries=2)
     const r = await stop(run)
