@@ -688,7 +688,7 @@ function writeResults(env: Record<string, unknown> & { date: string; mode: strin
   const day = `${env.date.slice(0, 10)}${QUICK ? '-quick' : ''}${START_ONLY ? '-start' : ''}${ONLY ? `-${ONLY.join('+')}` : ''}`
   const dir = path.join(BENCH, 'results')
   fs.mkdirSync(dir, { recursive: true })
-  const md = table(results) + startupTable(results, env.nodeStartMs as number | undefined) + missesTable(results)
+  const md = table(results) + '\n' + startupTable(results, env.nodeStartMs as number | undefined) + missesTable(results)
   const write = (name: string, text: string) => {
     const tmp = path.join(dir, `${name}.tmp`)
     fs.writeFileSync(tmp, text)
