@@ -146,7 +146,7 @@ t.test('established-flow drops: state, flags, owner of the receiving socket', as
   const init = blind.stop((line) => /reason: NETFILTER_DROP\b/.test(line))
   const recs = ours(drops(r.stdout), 5201).filter((d) => d.reason === 'NETFILTER_DROP')
   t.ok(counted > 0, `nft dropped ${counted} data segments`)
-  t.equal(init.total, counted, `ftrace saw the ${counted} too`)
+  t.ok(init.total >= counted, `ftrace saw the ${counted} too (${init.total} IPv4 netfilter drops on the host)`)
   const seeable = counted - init.hits
   const lost = (jsonRecords(r.stdout).find((x) => x.type === 'summary')?.lost as number) ?? -1
   t.ok(recs.length <= seeable && recs.length + lost >= seeable, `records (${recs.length}) == nft counter (${counted}) − ${init.hits} in PID 1's context, or short by at most the ${lost} counted lost`)
