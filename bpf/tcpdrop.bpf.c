@@ -21,6 +21,7 @@
  * reaches both, as tcp_drop() never calls kfree_skb().
  */
 #include "include/netdrop-common.bpf.h"
+#include "include/nest.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -36,9 +37,10 @@ const volatile struct tcpdrop_config tool_cfg = {};
 #define TCP_NEW_SYN_RECV 12
 #define MAX_IPV6_EXT_HEADERS 4
 
+/* One record slot per nesting depth (bpf/include/nest.bpf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct drop_event);
 } scratch SEC(".maps");
@@ -195,13 +197,15 @@ static __always_inline void fill_socket(struct drop_event *e, const struct sock 
 	}
 }
 
-static __always_inline struct drop_event *new_event(void)
+static __always_inline struct drop_event *new_event(__u32 slot)
 {
-	__u32 zero = 0;
-	struct drop_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	struct drop_event *e = bpf_map_lookup_elem(&scratch, &slot);
 
-	if (!e)
+	if (!e) {
+		if (slot >= SCRATCH_SLOTS)
+			count(COUNTER_LOST); /* nested more than twice (kernels before 6.2) */
 		return NULL;
+	}
 	e->flags = 0;
 	e->tcpflags = 0;
 	e->sport = 0;
@@ -257,9 +261,9 @@ static __always_inline int finish(void *ctx, struct drop_event *e, const struct 
 }
 
 static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason, bool has_reason,
-				  struct sock *rx_sk)
+				  struct sock *rx_sk, __u32 slot)
 {
-	struct drop_event *e = new_event();
+	struct drop_event *e = new_event(slot);
 	struct sock *sk = rx_sk ? rx_sk : skb->sk;
 	struct net_device *dev = skb->dev;
 	bool tcp_packet;
@@ -285,32 +289,45 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 	return finish(ctx, e, skb, location, reason, has_reason);
 }
 
+/* kfree_skb() runs in process context too; before 6.2 a softirq's drop runs
+ * this program again inside itself (and the tcp_drop kprobe can run inside
+ * it): each run builds its record in the slot of its nesting depth. */
+static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason, bool has_reason,
+				       struct sock *rx_sk)
+{
+	__u32 slot;
+	struct nest_state *n = primary_enter(&slot);
+
+	handle(ctx, skb, location, reason, has_reason, rx_sk, slot);
+	primary_exit(n);
+	return 0;
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(kfree_skb2, struct sk_buff *skb, void *location)
 {
-	return handle(ctx, skb, (__u64)location, 0, false, NULL);
+	return handle_drop(ctx, skb, (__u64)location, 0, false, NULL);
 }
 
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(kfree_skb3, struct sk_buff *skb, void *location, unsigned int reason)
 {
-	return handle(ctx, skb, (__u64)location, reason, true, NULL);
+	return handle_drop(ctx, skb, (__u64)location, reason, true, NULL);
 }
 
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(kfree_skb4, struct sk_buff *skb, void *location, unsigned int reason, struct sock *rx_sk)
 {
-	return handle(ctx, skb, (__u64)location, reason, true, rx_sk);
+	return handle_drop(ctx, skb, (__u64)location, reason, true, rx_sk);
 }
 
 /* tcp_drop(sk, skb), out of line before 5.18: the data-path drops the
  * tracepoint does not see. sk is a full TCP socket; the arguments are untyped
  * here, so each field is a CO-RE probe read. LOCATION is the caller (the return
  * address on the stack at entry); no reason (the kernel had none for these). */
-SEC("kprobe/tcp_drop")
-int BPF_KPROBE(tcp_drop, struct sock *sk, struct sk_buff *skb)
+static __always_inline int tcp_drop_record(struct pt_regs *ctx, struct sock *sk, struct sk_buff *skb, __u32 slot)
 {
-	struct drop_event *e = new_event();
+	struct drop_event *e = new_event(slot);
 	struct net_device *dev;
 	__u64 caller = 0;
 
@@ -327,6 +344,17 @@ int BPF_KPROBE(tcp_drop, struct sock *sk, struct sk_buff *skb)
 		bpf_core_read_str(e->dev, sizeof(e->dev), &dev->name);
 	bpf_probe_read_kernel(&caller, sizeof(caller), (void *)PT_REGS_SP(ctx));
 	return finish(ctx, e, skb, caller, 0, false);
+}
+
+SEC("kprobe/tcp_drop")
+int BPF_KPROBE(tcp_drop, struct sock *sk, struct sk_buff *skb)
+{
+	__u32 slot;
+	struct nest_state *n = primary_enter(&slot);
+
+	tcp_drop_record(ctx, sk, skb, slot);
+	primary_exit(n);
+	return 0;
 }
 
 /* --owner: remember the process behind each TCP socket it reads or writes. */

@@ -19,7 +19,8 @@
  * Before 6.2 the kernel runs the nested primary instead: it clears the mark on
  * its way out, so the standby of that event stays quiet, and it builds its
  * record in a scratch slot of its own (by nest.depth), not over the one its
- * interrupted self is filling.
+ * interrupted self is filling. tcpdrop's programs take their slots this way too
+ * (no standby: none of the bench's loads made the kernel skip them).
  */
 #define SLOT_STANDBY 2
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
