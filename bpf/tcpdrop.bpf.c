@@ -199,13 +199,10 @@ static __always_inline void fill_socket(struct drop_event *e, const struct sock 
 
 static __always_inline struct drop_event *new_event(__u32 slot)
 {
-	struct drop_event *e = bpf_map_lookup_elem(&scratch, &slot);
+	struct drop_event *e = nest_record(&scratch, slot);
 
-	if (!e) {
-		if (slot >= SCRATCH_SLOTS)
-			count(COUNTER_LOST); /* nested more than twice (kernels before 6.2) */
+	if (!e)
 		return NULL;
-	}
 	e->flags = 0;
 	e->tcpflags = 0;
 	e->sport = 0;
@@ -296,10 +293,10 @@ static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 loc
 				       struct sock *rx_sk)
 {
 	__u32 slot;
-	struct nest_state *n = primary_enter(&slot);
+	struct nest_state *n = nest_enter(&slot, false);
 
 	handle(ctx, skb, location, reason, has_reason, rx_sk, slot);
-	primary_exit(n);
+	nest_exit(n, false);
 	return 0;
 }
 
@@ -350,10 +347,10 @@ SEC("kprobe/tcp_drop")
 int BPF_KPROBE(tcp_drop, struct sock *sk, struct sk_buff *skb)
 {
 	__u32 slot;
-	struct nest_state *n = primary_enter(&slot);
+	struct nest_state *n = nest_enter(&slot, false);
 
 	tcp_drop_record(ctx, sk, skb, slot);
-	primary_exit(n);
+	nest_exit(n, false);
 	return 0;
 }
 

@@ -29,12 +29,9 @@ static __always_inline int emit(void *ctx, const struct sock_common *skc, const 
 
 	if (err != 0 && !tool_cfg.include_failed)
 		return 0;
-	e = bpf_map_lookup_elem(&scratch, &slot);
-	if (!e) {
-		if (slot >= SCRATCH_SLOTS)
-			count(COUNTER_LOST); /* nested more than twice (kernels before 6.2) */
+	e = nest_record(&scratch, slot);
+	if (!e)
 		return 0;
-	}
 	e->family = sock_addrs(tuple, e->laddr, e->raddr);
 	e->lport = BPF_CORE_READ(tuple, skc_num);
 	e->rport = bpf_ntohs(BPF_CORE_READ(tuple, skc_dport));
@@ -66,17 +63,24 @@ static __always_inline int emit(void *ctx, const struct sock_common *skc, const 
 	return 0;
 }
 
-/* tcp_retransmit_skb() runs in process context too (ACKs from the socket
- * backlog, bottom halves enabled) and nests: a primary and a standby each
- * (bpf/include/nest.bpf.h). */
-static __always_inline int retransmit(void *ctx, const struct sock *sk, const struct sk_buff *skb, int err)
+/* emit() from the record slot of this run's nesting depth (bpf/include/nest.bpf.h).
+ * tcp_retransmit_skb() runs in process context too (ACKs from the socket
+ * backlog, bottom halves enabled), where the kernel can skip its program for a
+ * nested event: its programs are a hook's primary and have a standby. */
+static __always_inline int record(void *ctx, const struct sock_common *skc, const struct sock_common *tuple,
+				  const struct sk_buff *skb, __u8 type, int err, bool primary)
 {
 	__u32 slot;
-	struct nest_state *n = primary_enter(&slot);
+	struct nest_state *n = nest_enter(&slot, primary);
 
-	emit(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, err, slot);
-	primary_exit(n);
+	emit(ctx, skc, tuple, skb, type, err, slot);
+	nest_exit(n, primary);
 	return 0;
+}
+
+static __always_inline int retransmit(void *ctx, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	return record(ctx, &sk->__sk_common, &sk->__sk_common, skb, RETRANS_SKB, err, true);
 }
 
 static __always_inline int retransmit_standby(void *ctx, const struct sock *sk, const struct sk_buff *skb, int err)
@@ -112,15 +116,16 @@ int BPF_PROG(retransmit_skb_err_standby, const struct sock *sk, const struct sk_
 }
 
 /* SYN-ACK retransmits and loss probes run in softirq, or with bottom halves
- * disabled: they do not nest (scratch slot 0). */
+ * disabled: they are not skipped for nesting (no standby), but they can run
+ * inside a process-context retransmit's program, so they take a slot of their own. */
 SEC("tp_btf/tcp_retransmit_synack")
 int BPF_PROG(retransmit_synack, const struct sock *sk, const struct request_sock *req)
 {
-	return emit(ctx, &sk->__sk_common, &req->__req_common, NULL, RETRANS_SYNACK, 0, 0);
+	return record(ctx, &sk->__sk_common, &req->__req_common, NULL, RETRANS_SYNACK, 0, false);
 }
 
 SEC("kprobe/tcp_send_loss_probe")
 int BPF_KPROBE(loss_probe, struct sock *sk)
 {
-	return emit(ctx, &sk->__sk_common, &sk->__sk_common, NULL, RETRANS_TLP, 0, 0);
+	return record(ctx, &sk->__sk_common, &sk->__sk_common, NULL, RETRANS_TLP, 0, false);
 }

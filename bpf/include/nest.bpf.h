@@ -19,8 +19,11 @@
  * Before 6.2 the kernel runs the nested primary instead: it clears the mark on
  * its way out, so the standby of that event stays quiet, and it builds its
  * record in a scratch slot of its own (by nest.depth), not over the one its
- * interrupted self is filling. tcpdrop's programs take their slots this way too
- * (no standby: none of the bench's loads made the kernel skip them).
+ * interrupted self is filling. So does every other program of the object that
+ * can run inside one of its programs (tcpretrans's SYN-ACK and loss-probe
+ * hooks, in a softirq over a process-context retransmit); tcpdrop's programs
+ * take their slots this way too (no standby: none of the bench's loads made the
+ * kernel skip them).
  */
 #define SLOT_STANDBY 2
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
@@ -39,11 +42,14 @@ struct {
 	__type(value, struct nest_state);
 } nest SEC(".maps");
 
-/* In a primary program: marks the CPU busy; returns the nest state and sets
- * *slot to this run's scratch slot (SCRATCH_SLOTS when nested too deep). A
- * nested run restores depth before the interrupted one resumes, so the
+/* Every program of an object that can run inside another of its programs on
+ * the same CPU (a softirq interrupting process context; before 6.2 the same
+ * program too) takes the record slot of its nesting depth: enter returns the
+ * nest state and sets *slot (SCRATCH_SLOTS when nested too deep). `primary`:
+ * this is a hook's primary program, whose run its standby must know of (busy).
+ * A nested run restores depth before the interrupted one resumes, so the
  * non-atomic update is safe on this CPU. */
-static __always_inline struct nest_state *primary_enter(__u32 *slot)
+static __always_inline struct nest_state *nest_enter(__u32 *slot, bool primary)
 {
 	__u32 zero = 0;
 	struct nest_state *n = bpf_map_lookup_elem(&nest, &zero);
@@ -51,19 +57,32 @@ static __always_inline struct nest_state *primary_enter(__u32 *slot)
 	*slot = SCRATCH_SLOTS;
 	if (!n)
 		return NULL;
-	WRITE_ONCE(n->busy, 1);
+	if (primary)
+		WRITE_ONCE(n->busy, 1);
 	if (n->depth < SLOT_STANDBY)
 		*slot = n->depth;
 	n->depth += 1;
 	return n;
 }
 
-static __always_inline void primary_exit(struct nest_state *n)
+static __always_inline void nest_exit(struct nest_state *n, bool primary)
 {
 	if (!n)
 		return;
 	n->depth -= 1;
-	WRITE_ONCE(n->busy, 0);
+	if (primary)
+		WRITE_ONCE(n->busy, 0);
+}
+
+/* This run's record in `scratch` (a per-CPU array of SCRATCH_SLOTS records);
+ * NULL, and counted lost, when nested too deep. */
+static __always_inline void *nest_record(void *scratch, __u32 slot)
+{
+	void *rec = bpf_map_lookup_elem(scratch, &slot);
+
+	if (!rec && slot >= SCRATCH_SLOTS)
+		count(COUNTER_LOST); /* nested more than twice */
+	return rec;
 }
 
 /* In a standby program: whether the kernel skipped the primary for this event. */

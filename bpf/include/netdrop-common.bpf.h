@@ -58,7 +58,7 @@ struct {
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
-	/* Atomic although per CPU: a standby program (below) can interrupt an increment. */
+	/* Atomic although per CPU: a nested program (include/nest.bpf.h) can interrupt an increment. */
 	if (v)
 		__sync_fetch_and_add(v, 1);
 }

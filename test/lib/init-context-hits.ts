@@ -4,8 +4,8 @@
 // softirq that runs on top of one of PID 1's threads (this machine's init, an
 // agent), no BPF program runs — tp_btf, raw_tracepoint and perf-event
 // tracepoint programs alike, their run_cnt stays short and recursion_misses 0 —
-// while the ftrace event of the same tracepoint records it (README, "Known
-// limits"). A test that compares BPF records with the kernel's counters counts
+// while the ftrace event of the same tracepoint records it (README, "Nested
+// events and known limits"). A test that compares BPF records with the kernel's counters counts
 // those hits with ftrace, in a tracefs instance of its own (record-tgid on),
 // and takes them off the kernel's count. Everything else must match exactly.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
