@@ -156,10 +156,9 @@ static __always_inline bool sock_is_tcp(const struct sock *sk, __u8 state)
 	       BPF_CORE_READ_BITFIELD(sk, sk_type) == SOCK_STREAM;
 }
 
-/* The inode number of the socket's file (0: none, e.g. request sockets). */
-static __always_inline __u64 sock_inode(const struct sock *sk)
+/* The inode number of a socket's file (0: none, e.g. request sockets). */
+static __always_inline __u64 socket_inode(const struct socket *sock)
 {
-	struct socket *sock = sk->sk_socket;
 	struct file *file;
 	struct inode *inode;
 
@@ -173,8 +172,7 @@ static __always_inline __u64 sock_inode(const struct sock *sk)
 }
 
 /* The socket's part of a record: state, namespace and inode (read by the
- * caller, typed or not), owner, and the socket's own tuple (local → remote)
- * where the packet had no readable header (e.g. before the IP layer on output). */
+ * caller, typed or not) and owner. */
 static __always_inline void fill_socket(struct drop_event *e, const struct sock *sk, __u8 state, __u32 netns,
 					__u64 ino)
 {
@@ -182,11 +180,6 @@ static __always_inline void fill_socket(struct drop_event *e, const struct sock 
 	e->flags |= DROP_HAS_SOCKET;
 	e->netns = netns;
 	e->sock_ino = ino;
-	if (!(e->flags & DROP_HAS_TCP_HEADER)) {
-		e->family = sock_addrs(&sk->__sk_common, e->saddr, e->daddr);
-		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	}
 	if (tool_cfg.want_owner) {
 		__u64 key = (__u64)sk;
 		struct sock_owner *o = bpf_map_lookup_elem(&owners, &key);
@@ -195,6 +188,15 @@ static __always_inline void fill_socket(struct drop_event *e, const struct sock 
 			__builtin_memcpy(e->owner_comm, o->comm, sizeof(e->owner_comm));
 		}
 	}
+}
+
+/* The socket's own tuple (local → remote), for a packet without a readable
+ * header (e.g. before the IP layer on output). Probe reads: no typed loads. */
+static __always_inline void socket_tuple(struct drop_event *e, const struct sock *sk)
+{
+	e->family = sock_addrs(&sk->__sk_common, e->saddr, e->daddr);
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
 static __always_inline struct drop_event *new_event(__u32 slot)
@@ -257,22 +259,38 @@ static __always_inline int finish(void *ctx, struct drop_event *e, const struct 
 	return 0;
 }
 
-static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason, bool has_reason,
-				  struct sock *rx_sk, __u32 slot)
+/* The pointers a drop record is read through. A load of a pointer field from
+ * the tracepoint's own arguments (trusted pointers) costs the verifier linear
+ * searches of the kernel's BTF, ~1.5 ms for each path that reaches it on 6.18;
+ * so a drop program makes those loads once, on entry, before nesting depth,
+ * socket and header checks split the paths (kfree_skb4: 27 → 9 ms to verify).
+ * Loads through the pointers they give are untrusted, and cheap. */
+struct drop_pointers {
+	struct sock *sk;	/* rx_sk, else skb->sk; NULL: none */
+	struct socket *sock;	/* sk->sk_socket (full sockets only) */
+	struct net *net;	/* sk's namespace */
+	struct net_device *dev; /* skb->dev */
+};
+
+static __always_inline int handle(void *ctx, struct sk_buff *skb, const struct drop_pointers *p, __u64 location,
+				  __u32 reason, bool has_reason, __u32 slot)
 {
 	struct drop_event *e = new_event(slot);
-	struct sock *sk = rx_sk ? rx_sk : skb->sk;
-	struct net_device *dev = skb->dev;
+	struct net_device *dev = p->dev;
 	bool tcp_packet;
 
 	if (!e)
 		return 0;
 	tcp_packet = read_headers(skb->head, skb->network_header, skb->protocol, e);
-	if (sk) {
-		__u8 state = sk->__sk_common.skc_state;
-		if (!sock_is_tcp(sk, state))
+	if (p->sk) {
+		__u8 state = p->sk->__sk_common.skc_state;
+		if (!sock_is_tcp(p->sk, state))
 			return 0;
-		fill_socket(e, sk, state, sk->__sk_common.skc_net.net->ns.inum, sock_inode(sk));
+		/* p->net is set whenever p->sk is, but a 5.10 verifier, which takes
+		 * typed pointers for never NULL, also walks the path where it is not. */
+		fill_socket(e, p->sk, state, p->net ? p->net->ns.inum : 0, socket_inode(p->sock));
+		if (!(e->flags & DROP_HAS_TCP_HEADER))
+			socket_tuple(e, p->sk);
 	} else {
 		if (!tcp_packet)
 			return 0;
@@ -292,10 +310,23 @@ static __always_inline int handle(void *ctx, struct sk_buff *skb, __u64 location
 static __always_inline int handle_drop(void *ctx, struct sk_buff *skb, __u64 location, __u32 reason, bool has_reason,
 				       struct sock *rx_sk)
 {
+	struct drop_pointers p = { .dev = skb->dev };
+	struct nest_state *n;
 	__u32 slot;
-	struct nest_state *n = nest_enter(&slot, false);
 
-	handle(ctx, skb, location, reason, has_reason, rx_sk, slot);
+	barrier_var(p.dev); /* one load, not one per branch below */
+	p.sk = rx_sk ? rx_sk : skb->sk;
+	if (p.sk) {
+		__u8 state = p.sk->__sk_common.skc_state;
+
+		p.net = p.sk->__sk_common.skc_net.net;
+		barrier_var(p.net); /* before the branch, not in both of its paths */
+		/* Timewait and request sockets end before struct sock's sk_socket. */
+		if (state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV)
+			p.sock = p.sk->sk_socket;
+	}
+	n = nest_enter(&slot, false);
+	handle(ctx, skb, &p, location, reason, has_reason, slot);
 	nest_exit(n, false);
 	return 0;
 }
@@ -331,9 +362,11 @@ static __always_inline int tcp_drop_record(struct pt_regs *ctx, struct sock *sk,
 	/* --reason: a drop without one matches none of the asked-for reasons. */
 	if (!e || !sk || cfg.nreasons)
 		return 0;
-	read_headers(BPF_CORE_READ(skb, head), BPF_CORE_READ(skb, network_header), BPF_CORE_READ(skb, protocol), e);
 	fill_socket(e, sk, BPF_CORE_READ(sk, __sk_common.skc_state), netns_of_sock(&sk->__sk_common),
 		    BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino));
+	read_headers(BPF_CORE_READ(skb, head), BPF_CORE_READ(skb, network_header), BPF_CORE_READ(skb, protocol), e);
+	if (!(e->flags & DROP_HAS_TCP_HEADER))
+		socket_tuple(e, sk);
 	dev = BPF_CORE_READ(skb, dev);
 	e->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
 	e->dev[0] = 0;
