@@ -1,4 +1,5 @@
-// Where the compiled objects are: bpf/ of the package (dist/bpf/*.js → ../../bpf/).
+// Where the compiled objects are: bpf/ of the package, two directories up from
+// the module that asks (dist/bpf/*.js and dist/bundle/*.js alike → ../../bpf/).
 import { fileURLToPath } from 'node:url'
 
 export function objectPath(file: string): string {

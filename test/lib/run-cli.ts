@@ -1,8 +1,29 @@
-// Running the real tools (bin/*.js, compiled dist/) as child processes.
+// Running the real tools (bin/*.js, which run the bundle in dist/bundle/) as child processes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/** The tools run dist/bundle/, not the sources: a test of a stale bundle
+ *  would test old code without a word. `npm run build` makes it. */
+function requireFreshBundle(): void {
+  const bundle = `${ROOT}dist/bundle/main.js`
+  let built: number
+  try {
+    built = statSync(bundle).mtimeMs
+  } catch {
+    throw new Error(`${bundle} missing: run \`npm run build\``)
+  }
+  for (const dir of ['lib', 'bpf', 'ftrace']) {
+    for (const file of readdirSync(`${ROOT}${dir}`, { recursive: true, encoding: 'utf8' })) {
+      if (file.endsWith('.ts') && statSync(`${ROOT}${dir}/${file}`).mtimeMs > built) {
+        throw new Error(`${dir}/${file} is newer than dist/bundle/: run \`npm run build\``)
+      }
+    }
+  }
+}
+requireFreshBundle()
 
 export function binPath(tool: string): string {
   return `${ROOT}bin/${tool}.js`

@@ -1,7 +1,7 @@
 // Shell completions are generated from the yargs option definitions
 // (scripts/gen-completions.mjs); the committed completions/ must equal a fresh
 // generation, so they never go stale when an option changes, and the bash file
-// must parse. Needs a built dist/ (npx tsc -p .), like every test that runs a tool.
+// must parse. Needs a built dist/ (npm run build), like every test that runs a tool.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -6,7 +6,7 @@
 //   which long option), and its SYNOPSIS names no option --help does not list;
 // - every examples/<tool>_example.txt ends with the current --help output
 //   under a `USAGE message:` heading.
-// Needs a built dist/ (npx tsc -p .), like every test that runs a tool.
+// Needs a built dist/ (npm run build), like every test that runs a tool.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
