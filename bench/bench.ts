@@ -670,7 +670,7 @@ function startupTable(results: Result[], nodeMs: number | undefined): string {
     const x = nodeMs && r.start ? `${(r.start.medianMs / nodeMs).toFixed(1)}×` : '–'
     lines.push(`| ${r.label} | ${names.map((n) => ph[n] ?? '–').join(' | ')} | ${r.start?.medianMs} | ${x} |`)
   }
-  lines.push('', 'modules: Node started and the CLI modules (yargs included) loaded; tool: the tool\'s own modules; args: options parsed; probed: backend chosen (BTF read); started: programs loaded (libbpf: BTF again, CO-RE, verifier) and attached; attached: banner written.', '')
+  lines.push('', 'modules: Node started and the CLI bundle loaded (yargs only for --help and errors); tool: the tool\'s own modules; args: options parsed; probed: backend chosen (BTF read); started: programs loaded (libbpf: BTF again, CO-RE, verifier) and attached; attached: banner written.', '')
   return lines.join('\n')
 }
 

@@ -11,15 +11,11 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { commonOptionDefs } from '../dist/lib/cli/common-options.js'
 import { yargsOptions } from '../dist/lib/cli/option-spec.js'
+import { BUILTIN_OPTIONS as BUILTIN } from '../dist/lib/cli/parse-args.js'
 import { loadTool, TOOL_NAMES } from '../dist/lib/tools/index.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
-/** Options that bin/<tool> adds itself (lib/cli/parse-args.ts). */
-const BUILTIN = {
-  help: { alias: 'h', type: 'boolean', describe: 'show this help' },
-  version: { alias: 'V', type: 'boolean', describe: 'show the version' },
-}
 
 /** Options whose value is a path (completed from the file system). */
 const PATH_OPTIONS = new Set(['netns'])

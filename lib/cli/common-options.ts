@@ -32,21 +32,21 @@ export function commonOptionDefs(perEventTool: boolean): Record<string, Options>
     backend: { alias: 'B', type: 'string', choices: ['auto', 'bpf', 'ftrace'], default: 'auto', describe: 'backend to use', group: 'Backend:' },
     'hook-type': { type: 'string', choices: ['auto', 'tracepoint', 'kprobe'], default: 'auto', describe: 'force the hook type', group: 'Backend:' },
     'list-backends': { type: 'boolean', describe: 'report what each backend can do on this kernel and exit', group: 'Backend:' },
-    'buffer-kb': { type: 'number', default: DEFAULT_BUFFER_KB, describe: 'kernel buffer in KiB (ftrace: per CPU; bpf: the shared ring buffer)', requiresArg: true, group: 'Backend:' },
-    duration: { alias: 'd', type: 'number', describe: 'stop after SECONDS', requiresArg: true, group: 'Run:' },
-    'max-events': { alias: 'n', type: 'number', describe: 'stop after N events', requiresArg: true, group: 'Run:' },
+    'buffer-kb': { type: 'string', default: DEFAULT_BUFFER_KB, describe: 'kernel buffer in KiB (ftrace: per CPU; bpf: the shared ring buffer)', requiresArg: true, group: 'Backend:' },
+    duration: { alias: 'd', type: 'string', describe: 'stop after SECONDS', requiresArg: true, group: 'Run:' },
+    'max-events': { alias: 'n', type: 'string', describe: 'stop after N events', requiresArg: true, group: 'Run:' },
     json: { alias: 'j', type: 'boolean', describe: 'JSON Lines on stdout, one object per line', group: 'Output:' },
     quiet: { alias: 'q', type: 'boolean', describe: 'no banner', group: 'Output:' },
     debug: { type: 'boolean', describe: 'diagnostics and internal stack traces on stderr', group: 'Output:' },
     '4': { type: 'boolean', describe: 'IPv4 only (wire family)', group: 'Filters:' },
     '6': { type: 'boolean', describe: 'IPv6 only (wire family)', group: 'Filters:' },
-    port: { type: 'number', array: false, describe: 'local or remote port PORT (repeatable)', requiresArg: true, group: 'Filters:' },
+    port: { type: 'string', array: false, describe: 'local or remote port PORT (repeatable)', requiresArg: true, group: 'Filters:' },
     addr: { type: 'string', array: false, describe: 'local or remote address IP (repeatable)', requiresArg: true, group: 'Filters:' },
     netns: { type: 'string', describe: 'network namespace: inode, /proc/PID/ns/net or /run/netns/NAME', requiresArg: true, group: 'Filters:' },
     'allow-sysctl': { type: 'boolean', describe: 'may set kernel.kptr_restrict=1 for the run (restored at exit) so sockets and symbols can be resolved', group: 'Backend:' },
   }
   if (perEventTool) {
-    defs['rate-limit'] = { type: 'number', default: DEFAULT_RATE_LIMIT, describe: 'at most N event lines per second (0: no limit)', requiresArg: true, group: 'Output:' }
+    defs['rate-limit'] = { type: 'string', default: DEFAULT_RATE_LIMIT, describe: 'at most N event lines per second (0: no limit)', requiresArg: true, group: 'Output:' }
   }
   return defs
 }

@@ -31,7 +31,18 @@ export function readOptions<O>(specs: OptionSpecs<O>, args: Record<string, unkno
   return out as O
 }
 
-export function integerIn(name: string, v: unknown, min: number, max: number): number {
+// Numeric options reach yargs as strings and are read here: yargs-parser takes
+// a number 1 given again for a count step (`-d 2 -d 1` gave 3, `--port 5 --port 1`
+// port 6). Decimal text only; a default is already a number; anything else
+// (a repeat's list, '0x10', 'abc') stays as given, for the message.
+const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/
+
+function numeric(v: unknown): unknown {
+  return typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v
+}
+
+export function integerIn(name: string, given: unknown, min: number, max: number): number {
+  const v = numeric(given)
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     const range = max === Infinity ? `>= ${min}` : `from ${min} to ${max}`
     throw new UsageError(`${name}: needs an integer ${range}, not "${String(v)}"`)
@@ -39,7 +50,8 @@ export function integerIn(name: string, v: unknown, min: number, max: number): n
   return v
 }
 
-export function positiveNumber(name: string, v: unknown): number {
+export function positiveNumber(name: string, given: unknown): number {
+  const v = numeric(given)
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new UsageError(`${name}: needs a positive number, not "${String(v)}"`)
   return v
 }
@@ -56,24 +68,24 @@ export function flag(name: string, help: Help): OptionSpec<boolean> {
 
 /** An integer with a default, checked against [min, max]. */
 export function integer(name: string, range: { min: number; max?: number }, help: Help & { default: number }): OptionSpec<number> {
-  return { flag: name, yargs: { requiresArg: true, ...help, type: 'number' }, read: (v) => integerIn(`--${name}`, v, range.min, range.max ?? Infinity) }
+  return { flag: name, yargs: { requiresArg: true, ...help, type: 'string' }, read: (v) => integerIn(`--${name}`, v, range.min, range.max ?? Infinity) }
 }
 
 /** An integer that may be absent (null). */
 export function optionalInteger(name: string, range: { min: number; max?: number }, help: Help): OptionSpec<number | null> {
   return {
     flag: name,
-    yargs: { requiresArg: true, ...help, type: 'number' },
+    yargs: { requiresArg: true, ...help, type: 'string' },
     read: (v) => (v === undefined ? null : integerIn(`--${name}`, v, range.min, range.max ?? Infinity)),
   }
 }
 
 export function seconds(name: string, help: Help & { default: number }): OptionSpec<number> {
-  return { flag: name, yargs: { requiresArg: true, ...help, type: 'number' }, read: (v) => positiveNumber(`--${name}`, v) }
+  return { flag: name, yargs: { requiresArg: true, ...help, type: 'string' }, read: (v) => positiveNumber(`--${name}`, v) }
 }
 
 export function optionalSeconds(name: string, help: Help): OptionSpec<number | null> {
-  return { flag: name, yargs: { requiresArg: true, ...help, type: 'number' }, read: (v) => (v === undefined ? null : positiveNumber(`--${name}`, v)) }
+  return { flag: name, yargs: { requiresArg: true, ...help, type: 'string' }, read: (v) => (v === undefined ? null : positiveNumber(`--${name}`, v)) }
 }
 
 export function choice<T extends string>(name: string, choices: readonly T[], help: Help & { default: T }): OptionSpec<T> {

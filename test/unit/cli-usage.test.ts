@@ -24,6 +24,9 @@ const BAD: Array<[string, string[], RegExp]> = [
   ['tcpretrans', ['--netns', '/nonexistent/ns'], /--netns: cannot open/],
   ['tcpretrans', ['--duration'], /Not enough arguments|duration/],
   ['tcpdrop', ['--port', 'x'], /--port/],
+  ['tcpdrop', ['--port', '0x50'], /--port: needs an integer from 1 to 65535, not "0x50"/],
+  // A repeat of a one-value option is refused, a repeated 1 too (yargs-parser summed it: 3).
+  ['tcpretrans', ['-d', '2', '-d', '1'], /--duration: needs a positive number, not "2,1"/],
   ['tcpdrop', ['--stack-depth', '0'], /--stack-depth/],
   ['tcpdrop', ['--stack-depth', '99'], /--stack-depth/],
   ['tcpdrop', ['--stack-rate', '-1'], /--stack-rate/],

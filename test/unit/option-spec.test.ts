@@ -74,7 +74,7 @@ t.test('range errors: exact messages, exit 2', async (t) => {
     [drop, ['--stack-depth', '0'], '--stack-depth: needs an integer from 1 to 32, not "0"'],
     [drop, ['--stack-depth', '33'], '--stack-depth: needs an integer from 1 to 32, not "33"'],
     [drop, ['--stack-depth', '2.5'], '--stack-depth: needs an integer from 1 to 32, not "2.5"'],
-    [drop, ['--stack-depth', 'many'], '--stack-depth: needs an integer from 1 to 32, not "NaN"'],
+    [drop, ['--stack-depth', 'many'], '--stack-depth: needs an integer from 1 to 32, not "many"'],
     [drop, ['--stack-rate', '-1'], '--stack-rate: needs an integer from 0 to 1000000, not "-1"'],
     [drop, ['--stack-rate', '1000001'], '--stack-rate: needs an integer from 0 to 1000000, not "1000001"'],
     [drop, ['--reason', 'no socket!'], '--reason: needs a drop-reason name such as NO_SOCKET, not "NO SOCKET!"'],
@@ -82,7 +82,7 @@ t.test('range errors: exact messages, exit 2', async (t) => {
     [watch, ['--top', '1.5'], '--top: needs an integer >= 1, not "1.5"'],
     [watch, ['-i', '0'], '--interval: needs a positive number, not "0"'],
     [watch, ['-i', '-2'], '--interval: needs a positive number, not "-2"'],
-    [watch, ['-i', 'soon'], '--interval: needs a positive number, not "NaN"'],
+    [watch, ['-i', 'soon'], '--interval: needs a positive number, not "soon"'],
     [watch, ['--prometheus', 'nonsense'], '--prometheus: "nonsense" has no port number (want PORT, HOST:PORT or [IPv6]:PORT)'],
     [retrans, ['-c', '-i', '0'], '--interval: needs a positive number, not "0"'],
   ]
@@ -99,7 +99,7 @@ t.test('range errors: exact messages, exit 2', async (t) => {
 t.test('yargsOptions: one yargs definition per spec, keyed by flag, in declaration (--help) order', async (t) => {
   const defs = yargsOptions(tcpdrop.options)
   t.strictSame(Object.keys(defs), ['reason', 'all-reasons', 'no-stack', 'stack-depth', 'stack-rate', 'owner'])
-  t.strictSame(defs['stack-depth'], { requiresArg: true, default: 16, describe: 'at most N stack frames', group: 'tcpdrop:', type: 'number' })
+  t.strictSame(defs['stack-depth'], { requiresArg: true, default: 16, describe: 'at most N stack frames', group: 'tcpdrop:', type: 'string' })
   t.equal(defs['all-reasons']?.type, 'boolean')
   t.equal(defs.reason?.type, 'string')
   t.strictSame(Object.keys(yargsOptions(tcpretrans.options)), ['lossprobe', 'err', 'no-synack', 'stack', 'count', 'interval', 'seq'])
@@ -158,7 +158,12 @@ t.test('the spec builders', async (t) => {
 t.test('integerIn, positiveNumber, asList', async (t) => {
   t.equal(integerIn('--x', 5, 5, 5), 5)
   t.equal(integerIn('--x', 0, 0, Infinity), 0)
-  t.throws(() => integerIn('--x', '5', 0, 9), new UsageError('--x: needs an integer from 0 to 9, not "5"'), 'a string is not a number')
+  // Numbers come as text from the command line (yargs is told they are strings).
+  t.equal(integerIn('--x', '5', 0, 9), 5, 'decimal text is a number')
+  t.equal(positiveNumber('--x', '.5'), 0.5)
+  t.throws(() => integerIn('--x', '0x5', 0, 9), new UsageError('--x: needs an integer from 0 to 9, not "0x5"'), 'only decimal text')
+  t.throws(() => integerIn('--x', ['2', '1'], 0, 9), new UsageError('--x: needs an integer from 0 to 9, not "2,1"'), 'a repeat is refused, a repeated 1 too')
+  t.throws(() => positiveNumber('--x', '1e3'), new UsageError('--x: needs a positive number, not "1e3"'))
   t.throws(() => integerIn('--x', undefined, 1, Infinity), new UsageError('--x: needs an integer >= 1, not "undefined"'))
   t.throws(() => integerIn('--x', Infinity, 1, Infinity), new UsageError('--x: needs an integer >= 1, not "Infinity"'))
   t.equal(positiveNumber('--d', 0.001), 0.001)
