@@ -5,6 +5,7 @@
 // include/uapi/linux/btf.h (struct btf_header, struct btf_type and the per-kind
 // trailers). It reads the file's bytes in place: no object per type.
 import { readFileSync } from 'node:fs'
+import { endianness } from 'node:os'
 import { RuntimeError } from '../errors.js'
 
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux'
@@ -72,6 +73,10 @@ export class Btf implements StructMembers {
   readonly #buf: Buffer
   /** The same bytes, for the reads (faster than Buffer's readUInt32LE/BE here). */
   readonly #dv: DataView
+  /** The same bytes as host-order 32-bit words, when BTF's byte order is the
+   *  host's and the buffer and type section are aligned (vmlinux: always): the walks over all
+   *  types read these, ~2× faster than DataView calls before V8 optimizes. */
+  readonly #words: Uint32Array | null
   readonly #le: boolean
   readonly #typeStart: number
   readonly #typeEnd: number
@@ -94,6 +99,8 @@ export class Btf implements StructMembers {
     const strLen = u32(20)
     this.#buf = buf
     this.#dv = new DataView(buf.buffer, buf.byteOffset, buf.length)
+    const aligned = buf.byteOffset % 4 === 0 && (hdrLen + typeOff) % 4 === 0
+    this.#words = le === (endianness() === 'LE') && aligned ? new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2) : null
     this.#le = le
     this.#typeStart = hdrLen + typeOff
     this.#typeEnd = this.#typeStart + typeLen
@@ -175,9 +182,11 @@ export class Btf implements StructMembers {
       from = i + 1
       if (i !== this.#strStart && this.#buf[i - 1] !== 0) continue // the tail of a longer name
       const nameOff = i - this.#strStart
+      const words = this.#words
       for (let id = 1; id < at.length; id++) {
         const off = at[id] ?? 0
-        if (this.#u32(off) === nameOff && wanted(this.#kindAt(off), this.#u32(off + 4) & 0xffff)) return id
+        if ((words ? words[off >>> 2] : this.#u32(off)) !== nameOff) continue
+        if (wanted(this.#kindAt(off), this.#u32(off + 4) & 0xffff)) return id
       }
     }
   }
@@ -189,8 +198,9 @@ export class Btf implements StructMembers {
     const offsets = new Uint32Array(Math.floor((this.#typeEnd - this.#typeStart) / 12) + 1)
     let n = 1
     let off = this.#typeStart
+    const words = this.#words
     while (off + 12 <= this.#typeEnd) {
-      const info = this.#u32(off + 4)
+      const info = words ? (words[(off >>> 2) + 1] as number) : this.#u32(off + 4)
       const kind = (info >>> 24) & 0x1f
       const size = trailerSize(kind, info & 0xffff)
       if (size < 0) throw new RuntimeError(`BTF: unknown type kind ${kind} at offset ${off - this.#typeStart}`)

@@ -3,7 +3,7 @@ import t from 'tap'
 import { Btf, VMLINUX_BTF } from '../../lib/kernel/btf.js'
 
 /** A tiny BTF blob: one type of most kinds in front of the enums, so the walk must size each correctly. */
-function buildBtf(le = true): Buffer {
+function buildBtf(le = true, headerPadding = 0): Buffer {
   const strs = ['', 'int', 'pair', 'a', 'b', 'color', 'RED', 'BLUE', 'big', 'HUGE', 'NEG', 'f', 'x']
   const strOff = new Map<string, number>()
   let strBuf = Buffer.alloc(0)
@@ -29,18 +29,28 @@ function buildBtf(le = true): Buffer {
   words.push(strOff.get('HUGE')!, 0x00000000, 0x00000001, strOff.get('NEG')!, 0xffffffff, 0xffffffff)
   const typeBuf = Buffer.alloc(words.length * 4)
   words.forEach((w, i) => (le ? typeBuf.writeUInt32LE(w >>> 0, i * 4) : typeBuf.writeUInt32BE(w >>> 0, i * 4)))
-  const hdr = Buffer.alloc(24)
+  const hdr = Buffer.alloc(24 + headerPadding)
   const u32 = (v: number, at: number) => (le ? hdr.writeUInt32LE(v, at) : hdr.writeUInt32BE(v, at))
   if (le) hdr.writeUInt16LE(0xeb9f, 0)
   else hdr.writeUInt16BE(0xeb9f, 0)
   hdr[2] = 1
-  u32(24, 4)
+  u32(24 + headerPadding, 4)
   u32(0, 8)
   u32(typeBuf.length, 12)
   u32(typeBuf.length, 16)
   u32(strBuf.length, 20)
   return Buffer.concat([hdr, typeBuf, strBuf])
 }
+
+t.test('a header of another length: types found wherever the section starts, aligned or not', async (t) => {
+  for (const padding of [0, 2, 4]) {
+    // Buffer.alloc is never pooled: byte offset 0, so only the section's own alignment varies.
+    const built = buildBtf(true, padding)
+    const btf = new Btf(Buffer.from(built.buffer.slice(built.byteOffset, built.byteOffset + built.length)))
+    t.same(btf.findEnum('color')?.values.map((v) => v.name), ['RED', 'BLUE'], `header of ${24 + padding} bytes`)
+    t.equal(btf.tracepointArgs('nothing'), null)
+  }
+})
 
 t.test('finds enums behind other kinds; ENUM64 and signed values', async (t) => {
   for (const le of [true, false]) {
