@@ -126,7 +126,10 @@ t.test(`${kernel}: tcpdrop -B bpf: the data-path drop counters in the summary, a
   const tool = startCli('tcpdrop', ['--no-stack', '-B', 'bpf', '--netns', `/run/netns/${pair.receiver}`, '--port', String(port)])
   await tool.attached
   const before = pair.counters(pair.receiver)
-  const skDrops = await dataPathDrops(pair, 'rcvbuf-full', pair.v4.receiver, port)
+  // The scenario made no drop once in a slow (TCG) guest: then once more. The
+  // check is of the counters over the whole run, so a second try costs it nothing.
+  let skDrops = 0
+  for (let attempt = 0; attempt < 2 && skDrops === 0; attempt++) skDrops = await dataPathDrops(pair, 'rcvbuf-full', pair.v4.receiver, port)
   await sleep(300)
   const after = pair.counters(pair.receiver)
   const r = await stopTool(tool)
