@@ -175,13 +175,15 @@ function bind(): Libbpf {
       mapped.delete(buf)
     },
   }
-  /** bpf_obj_get_info_by_fd: the first `size` bytes of a map's or program's
-   *  info struct, and how many of them this kernel filled; null on failure. */
-  const objInfo = (fd: number, size: number): { info: DataView; len: number } | null => {
-    const info = new Uint8Array(size)
+  /** bpf_obj_get_info_by_fd: the first `size` bytes of a map's, program's or
+   *  BTF's info struct, and how many of them this kernel filled; null on
+   *  failure. `ask` sets the fields the kernel reads first (buffers to fill). */
+  const objInfo = (fd: number, size: number, ask?: (info: DataView) => void): { info: DataView; len: number } | null => {
+    const info = new DataView(new ArrayBuffer(size))
+    ask?.(info)
     const len = [size]
-    if (fd < 0 || (api.objInfo(fd, info, len) as number) !== 0) return null
-    return { info: new DataView(info.buffer), len: len[0] ?? 0 }
+    if (fd < 0 || (api.objInfo(fd, new Uint8Array(info.buffer), len) as number) !== 0) return null
+    return { info, len: len[0] ?? 0 }
   }
   /** max_entries of a map (struct bpf_map_info: u32 at 16), from its fd. */
   const maxEntries = (fd: number): number => {
@@ -290,23 +292,22 @@ function bind(): Libbpf {
       try {
         // struct bpf_btf_info (uapi): btf (pointer) at 0, btf_size 8, id 12, name
         // (pointer) 16, name_len 24, kernel_btf 28 (name and kernel_btf: 5.11+).
-        const info = new Uint8Array(32)
-        const view = new DataView(info.buffer)
         const name = Buffer.alloc(16)
-        view.setBigUint64(16, koffi.address(name), true)
-        view.setUint32(24, name.length, true)
-        const len = [info.length]
-        if ((api.objInfo(fd, info, len) as number) !== 0 || (len[0] ?? 0) < 32) return null
+        const about = objInfo(fd, 32, (info) => {
+          info.setBigUint64(16, koffi.address(name), true)
+          info.setUint32(24, name.length, true)
+        })
+        if (!about || about.len < 32) return null
         // vmlinux comes first, and is as large as the file says.
-        const isVmlinux = view.getUint32(28, true) === 1 && name.toString('latin1', 0, name.indexOf(0)) === 'vmlinux'
-        if (!isVmlinux || view.getUint32(8, true) !== size) return null
+        const isVmlinux = about.info.getUint32(28, true) === 1 && name.toString('latin1', 0, name.indexOf(0)) === 'vmlinux'
+        if (!isVmlinux || about.info.getUint32(8, true) !== size) return null
         // An ArrayBuffer's memory does not move: the kernel writes into it directly.
         const btf = Buffer.allocUnsafeSlow(size)
-        info.fill(0)
-        view.setBigUint64(0, koffi.address(btf), true)
-        view.setUint32(8, size, true)
-        len[0] = info.length
-        return (api.objInfo(fd, info, len) as number) === 0 && view.getUint32(8, true) === size ? btf : null
+        const copied = objInfo(fd, 32, (info) => {
+          info.setBigUint64(0, koffi.address(btf), true)
+          info.setUint32(8, size, true)
+        })
+        return copied && copied.info.getUint32(8, true) === size ? btf : null
       } finally {
         closeSync(fd)
       }
