@@ -263,7 +263,7 @@ static __always_inline int finish(void *ctx, struct drop_event *e, const struct 
  * the tracepoint's own arguments (trusted pointers) costs the verifier linear
  * searches of the kernel's BTF, ~1.5 ms for each path that reaches it on 6.18;
  * so a drop program makes those loads once, on entry, before nesting depth,
- * socket and header checks split the paths (kfree_skb4: 27 → 9 ms to verify).
+ * socket and header checks split the paths (kfree_skb4: 27 → ~10 ms to verify).
  * Loads through the pointers they give are untrusted, and cheap. */
 struct drop_pointers {
 	struct sock *sk;	/* rx_sk, else skb->sk; NULL: none */
