@@ -62,30 +62,36 @@ export function asList(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [v]
 }
 
+/** How yargs is told of an option that takes a value: as text, numbers too
+ *  (read by integerIn/positiveNumber above). */
+function valueOption(help: Help): Options {
+  return { requiresArg: true, ...help, type: 'string' }
+}
+
 export function flag(name: string, help: Help): OptionSpec<boolean> {
   return { flag: name, yargs: { ...help, type: 'boolean' }, read: (v) => Boolean(v) }
 }
 
 /** An integer with a default, checked against [min, max]. */
 export function integer(name: string, range: { min: number; max?: number }, help: Help & { default: number }): OptionSpec<number> {
-  return { flag: name, yargs: { requiresArg: true, ...help, type: 'string' }, read: (v) => integerIn(`--${name}`, v, range.min, range.max ?? Infinity) }
+  return { flag: name, yargs: valueOption(help), read: (v) => integerIn(`--${name}`, v, range.min, range.max ?? Infinity) }
 }
 
 /** An integer that may be absent (null). */
 export function optionalInteger(name: string, range: { min: number; max?: number }, help: Help): OptionSpec<number | null> {
   return {
     flag: name,
-    yargs: { requiresArg: true, ...help, type: 'string' },
+    yargs: valueOption(help),
     read: (v) => (v === undefined ? null : integerIn(`--${name}`, v, range.min, range.max ?? Infinity)),
   }
 }
 
 export function seconds(name: string, help: Help & { default: number }): OptionSpec<number> {
-  return { flag: name, yargs: { requiresArg: true, ...help, type: 'string' }, read: (v) => positiveNumber(`--${name}`, v) }
+  return { flag: name, yargs: valueOption(help), read: (v) => positiveNumber(`--${name}`, v) }
 }
 
 export function optionalSeconds(name: string, help: Help): OptionSpec<number | null> {
-  return { flag: name, yargs: { requiresArg: true, ...help, type: 'string' }, read: (v) => (v === undefined ? null : positiveNumber(`--${name}`, v)) }
+  return { flag: name, yargs: valueOption(help), read: (v) => (v === undefined ? null : positiveNumber(`--${name}`, v)) }
 }
 
 export function choice<T extends string>(name: string, choices: readonly T[], help: Help & { default: T }): OptionSpec<T> {
@@ -96,7 +102,7 @@ export function choice<T extends string>(name: string, choices: readonly T[], he
 export function optionalText(name: string, help: Help, check: (text: string) => void = () => {}): OptionSpec<string | null> {
   return {
     flag: name,
-    yargs: { requiresArg: true, ...help, type: 'string' },
+    yargs: valueOption(help),
     read: (v) => {
       if (v === undefined) return null
       check(String(v))
@@ -107,5 +113,5 @@ export function optionalText(name: string, help: Help, check: (text: string) => 
 
 /** A repeatable string, each value mapped (and checked) by `each`. */
 export function textList(name: string, help: Help, each: (text: string) => string): OptionSpec<string[]> {
-  return { flag: name, yargs: { requiresArg: true, ...help, type: 'string' }, read: (v) => asList(v).map((x) => each(String(x))) }
+  return { flag: name, yargs: valueOption(help), read: (v) => asList(v).map((x) => each(String(x))) }
 }
