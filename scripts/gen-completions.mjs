@@ -9,13 +9,10 @@
 // test/unit/completions.test.ts checks that the committed files equal a fresh run.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { commonOptionDefs } from '../dist/lib/cli/common-options.js'
-import { yargsOptions } from '../dist/lib/cli/option-spec.js'
-import { BUILTIN_OPTIONS as BUILTIN } from '../dist/lib/cli/parse-args.js'
+import { optionGroups } from '../dist/lib/cli/parse-args.js'
 import { loadTool, TOOL_NAMES } from '../dist/lib/tools/index.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
-
 
 /** Options whose value is a path (completed from the file system). */
 const PATH_OPTIONS = new Set(['netns'])
@@ -27,7 +24,7 @@ const flag = (name) => (name.length === 1 ? `-${name}` : `--${name}`)
 
 /** One tool's options in --help order: common, the tool's own, then -h/-V. */
 function toolOptions(tool) {
-  const defs = { ...commonOptionDefs(tool.perEventTool), ...yargsOptions(tool.options), ...BUILTIN }
+  const defs = Object.assign({}, ...optionGroups(tool))
   return Object.entries(defs).map(([name, def]) => {
     const aliases = def.alias === undefined ? [] : Array.isArray(def.alias) ? def.alias : [def.alias]
     const describe = String(def.describe ?? def.description ?? '')

@@ -25,13 +25,14 @@ export type ToolArgs = Record<string, unknown>
 export type ParsedArgs = { kind: 'run'; args: ToolArgs } | { kind: 'printed'; text: string }
 
 // Ours to handle (help(false), version(false)): parseArgs prints them.
-export const BUILTIN_OPTIONS: Record<string, Options> = {
+const BUILTIN_OPTIONS: Record<string, Options> = {
   help: { alias: 'h', type: 'boolean', describe: 'show this help' },
   version: { alias: 'V', type: 'boolean', describe: 'show the version' },
 }
 
-/** Every option of the tool, in the order yargs is given them (the fast path needs it: defaults follow it). */
-function optionGroups<O>(tool: ToolDefinition<O>): [common: Record<string, Options>, own: Record<string, Options>, builtin: Record<string, Options>] {
+/** Every option of the tool, in the order yargs is given them (the fast path
+ *  needs it: defaults follow it; so does --help, and the completions). */
+export function optionGroups<O>(tool: ToolDefinition<O>): [common: Record<string, Options>, own: Record<string, Options>, builtin: Record<string, Options>] {
   return [commonOptionDefs(tool.perEventTool), yargsOptions(tool.options), BUILTIN_OPTIONS]
 }
 
